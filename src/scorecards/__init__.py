@@ -1,0 +1,1 @@
+"""Scorecards: live, weighted customer health scores."""

@@ -1,0 +1,65 @@
+"""The scoring engine: signals and a scorecard in, an explained score out.
+
+Pure Python with no I/O beyond reading a scorecard file, and no Django: the web
+app, the workers and the offline command all call this same code.
+"""
+
+from scorecards.engine.durations import format_duration, parse_duration
+from scorecards.engine.explain import (
+    ChangeLine,
+    Explanation,
+    explain_change,
+    explain_scores,
+)
+from scorecards.engine.parsing import build_scorecard, load_scorecard, parse_scorecard
+from scorecards.engine.problems import Problem, ScorecardError
+from scorecards.engine.scorecard import (
+    Criterion,
+    Grade,
+    Group,
+    Scorecard,
+    choose_scorecard,
+)
+from scorecards.engine.scoring import (
+    AccountScore,
+    CriterionScore,
+    GroupScore,
+    Status,
+    score_account,
+    unscored,
+)
+from scorecards.engine.signals import (
+    History,
+    MetricSeries,
+    Signal,
+    histories_by_account,
+)
+
+__all__ = [
+    "AccountScore",
+    "ChangeLine",
+    "Criterion",
+    "CriterionScore",
+    "Explanation",
+    "Grade",
+    "Group",
+    "GroupScore",
+    "History",
+    "MetricSeries",
+    "Problem",
+    "Scorecard",
+    "ScorecardError",
+    "Signal",
+    "Status",
+    "build_scorecard",
+    "choose_scorecard",
+    "explain_change",
+    "explain_scores",
+    "format_duration",
+    "histories_by_account",
+    "load_scorecard",
+    "parse_duration",
+    "parse_scorecard",
+    "score_account",
+    "unscored",
+]
