@@ -12,6 +12,7 @@ from scorecards.engine.explain import (
     explain_scores,
 )
 from scorecards.engine.parsing import build_scorecard, load_scorecard, parse_scorecard
+from scorecards.engine.portfolio import score_portfolio
 from scorecards.engine.problems import Problem, ScorecardError
 from scorecards.engine.scorecard import (
     Criterion,
@@ -30,9 +31,11 @@ from scorecards.engine.scoring import (
 )
 from scorecards.engine.signals import (
     History,
+    HistoryBuilder,
     MetricSeries,
     Signal,
     histories_by_account,
+    to_timestamp,
 )
 
 __all__ = [
@@ -45,6 +48,7 @@ __all__ = [
     "Group",
     "GroupScore",
     "History",
+    "HistoryBuilder",
     "MetricSeries",
     "Problem",
     "Scorecard",
@@ -61,5 +65,7 @@ __all__ = [
     "parse_duration",
     "parse_scorecard",
     "score_account",
+    "score_portfolio",
+    "to_timestamp",
     "unscored",
 ]

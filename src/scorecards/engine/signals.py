@@ -90,9 +90,56 @@ class History:
         return cls({metric: MetricSeries.from_rows(r) for metric, r in rows.items()})
 
 
+class HistoryBuilder:
+    """Collects signals of many accounts, in receipt order, into a history each.
+
+    Built for the bulk path: rows go straight into per-metric lists with no
+    per-signal object, and account and metric names are shared, not copied.
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[str, dict[str, list[tuple[float, float, str | None]]]] = {}
+
+    def add(
+        self,
+        account: str,
+        metric: str,
+        observed_at: float,
+        value: float,
+        contact: str | None = None,
+    ) -> None:
+        metrics = self._rows.get(account)
+        if metrics is None:
+            metrics = self._rows[account] = {}
+        rows = metrics.get(metric)
+        if rows is None:
+            rows = metrics[metric] = []
+        rows.append((observed_at, value, contact))
+
+    def accounts(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def build(self) -> dict[str, History]:
+        return {
+            account: History(
+                {
+                    metric: MetricSeries.from_rows(rows)
+                    for metric, rows in metrics.items()
+                }
+            )
+            for account, metrics in self._rows.items()
+        }
+
+
 def histories_by_account(signals: Iterable[Signal]) -> dict[str, History]:
     """Split signals of many accounts, in receipt order, into a history each."""
-    by_account: dict[str, list[Signal]] = defaultdict(list)
+    builder = HistoryBuilder()
     for signal in signals:
-        by_account[signal.account].append(signal)
-    return {account: History.from_signals(s) for account, s in by_account.items()}
+        builder.add(
+            signal.account,
+            signal.metric,
+            to_timestamp(signal.observed_at),
+            float(signal.value),
+            signal.contact,
+        )
+    return builder.build()

@@ -1,0 +1,1 @@
+"""The ``scorecards`` command line."""

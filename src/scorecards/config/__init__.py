@@ -1,0 +1,1 @@
+"""Django project wiring: settings, URLs and the WSGI/ASGI entry points."""

@@ -1,0 +1,194 @@
+"""Django settings, read from the environment; docs/configuration.md lists each one.
+
+With no configuration at all the service runs in production mode and refuses to start
+until it has a secret key; `SCORECARDS_DEBUG=true` gives a development setup on SQLite
+with nothing else to set.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from scorecards.config.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_path,
+    env_str,
+)
+
+POSTGRESQL_ENGINE = "django.db.backends.postgresql"
+SQLITE_ENGINE = "django.db.backends.sqlite3"
+
+# Several processes (web, workers) share one SQLite file. WAL lets readers carry on
+# while one process writes, and IMMEDIATE transactions take the write lock when they
+# begin, so a busy database makes a writer wait up to the timeout instead of failing
+# halfway through with "database is locked".
+SQLITE_OPTIONS: dict[str, Any] = {
+    "init_command": "PRAGMA journal_mode=WAL",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
+
+# Only ever used with SCORECARDS_DEBUG=true; refused outside debug mode.
+DEVELOPMENT_SECRET_KEY = "scorecards-development-key-never-use-in-production"
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def read_secret_key(*, debug: bool) -> str:
+    secret_key = env_str("SCORECARDS_SECRET_KEY")
+    if debug:
+        return secret_key or DEVELOPMENT_SECRET_KEY
+
+    if not secret_key or secret_key == DEVELOPMENT_SECRET_KEY:
+        raise ImproperlyConfigured(
+            "SCORECARDS_SECRET_KEY is not set. Set it to a long random string, for "
+            "example the output of: python -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))'. "
+            "For local development only, set SCORECARDS_DEBUG=true instead."
+        )
+    return secret_key
+
+
+def read_data_dir() -> Path:
+    data_dir = env_path("SCORECARDS_DATA_DIR", default="var")
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ImproperlyConfigured(
+            f"SCORECARDS_DATA_DIR: cannot create {data_dir}: {error.strerror}"
+        ) from None
+    return data_dir
+
+
+def read_database(*, data_dir: Path) -> dict[str, Any]:
+    url = env_str("DATABASE_URL")
+    if not url:
+        sqlite_file = data_dir / "scorecards.sqlite3"
+        return {"ENGINE": SQLITE_ENGINE, "NAME": str(sqlite_file), "OPTIONS": {}}
+
+    # The URL carries the password, so errors name the variable but never echo it.
+    try:
+        parsed = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"DATABASE_URL is not usable: {error}") from None
+
+    database: dict[str, Any] = dict(parsed)
+    if database["ENGINE"] not in (POSTGRESQL_ENGINE, SQLITE_ENGINE):
+        scheme = url.partition("://")[0]
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must be a postgres:// or sqlite:// URL, got {scheme}://"
+        )
+    return database
+
+
+def with_engine_options(database: dict[str, Any]) -> dict[str, Any]:
+    """Add our defaults under OPTIONS; options given in the URL's query win."""
+    options = dict(database.get("OPTIONS", {}))
+    if database["ENGINE"] == SQLITE_ENGINE:
+        options = SQLITE_OPTIONS | options
+    else:
+        # libpq waits forever for a server that drops packets; the health check and
+        # the workers should rather fail and say so.
+        options.setdefault("connect_timeout", 10)
+    return database | {"OPTIONS": options}
+
+
+DEBUG = env_bool("SCORECARDS_DEBUG", default=False)
+SECRET_KEY = read_secret_key(debug=DEBUG)
+ALLOWED_HOSTS = env_list("SCORECARDS_ALLOWED_HOSTS")
+
+DATA_DIR = read_data_dir()
+DATABASES = {"default": with_engine_options(read_database(data_dir=DATA_DIR))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "scorecards.config.urls"
+WSGI_APPLICATION = "scorecards.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+
+# Outside debug mode cookies travel over HTTPS only and plain HTTP is redirected.
+# The health check is exempt: load balancers and container probes call it over plain
+# HTTP from inside the network.
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_SSL_REDIRECT = env_bool("SCORECARDS_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SCORECARDS_HSTS_SECONDS", default=0)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Only safe behind a proxy that sets this header itself: a client could otherwise
+# claim HTTPS on a plain connection.
+if env_bool("SCORECARDS_TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOG_LEVEL = env_choice("SCORECARDS_LOG_LEVEL", choices=LOG_LEVELS, default="INFO")
+
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {
+            "()": "scorecards.config.logformat.UTCFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        },
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": "plain",
+        },
+    },
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's defaults give this logger its own console handler in debug mode,
+        # which would print every record twice next to ours on the root logger.
+        "django": {"level": LOG_LEVEL, "propagate": True},
+    },
+}
