@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from scorecards.engine import HistoryBuilder
 
@@ -74,38 +74,47 @@ def parse_number(text: str) -> float:
     return value
 
 
-class _Rows:
-    """A CSV file's rows as dicts keyed by lower-cased header, with line numbers."""
+class _Table:
+    """A CSV file read row by row, its header matched to the columns we need.
+
+    Open it in a ``with`` block; if the file or its header is unusable,
+    ``columns`` is empty and the problems say why.
+    """
 
     def __init__(self, path: Path, required: tuple[str, ...]) -> None:
         self.path = path
         self.name = str(path)
         self.required = required
         self.problems: list[FileProblem] = []
+        self.columns: dict[str, int] = {}
+        self._handle: TextIO | None = None
+        self._reader: _csv.Reader | None = None
+
+    def __enter__(self) -> "_Table":
+        try:
+            self._handle = self.path.open(newline="", encoding="utf-8-sig")
+        except OSError as error:
+            self.fail(f"cannot read the file: {error.strerror}")
+            return self
+        self._reader = csv.reader(self._handle)
+        self._read_header(self._reader)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._handle is not None:
+            self._handle.close()
 
     def fail(
         self, message: str, line: int | None = None, column: str | None = None
     ) -> None:
         self.problems.append(FileProblem(self.name, message, line, column))
 
-    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+    def _read_header(self, reader: "_csv.Reader") -> None:
         try:
-            handle = self.path.open(newline="", encoding="utf-8-sig")
-        except OSError as error:
-            self.fail(f"cannot read the file: {error.strerror}")
+            header = next(reader, None)
+        except (csv.Error, UnicodeDecodeError) as error:
+            self.fail(f"not a readable CSV file: {error}", 1)
             return
-
-        with handle:
-            reader = csv.reader(handle)
-            try:
-                yield from self._rows(reader)
-            except csv.Error as error:
-                self.fail(f"not a readable CSV file: {error}", reader.line_num)
-            except UnicodeDecodeError:
-                self.fail("is not UTF-8 text", reader.line_num + 1)
-
-    def _rows(self, reader: "_csv.Reader") -> Iterator[tuple[int, dict[str, str]]]:
-        header = next(reader, None)
         if header is None:
             self.fail("is empty: expected a header row", 1)
             return
@@ -114,74 +123,86 @@ class _Rows:
         missing = [name for name in self.required if name not in names]
         for name in missing:
             self.fail(f"missing column {name!r}", 1)
-        repeated = {name for name in names if names.count(name) > 1}
-        for name in sorted(repeated):
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        for name in repeated:
             self.fail(f"column {name!r} appears more than once", 1)
-        if missing or repeated:
+        if not missing and not repeated:
+            self.columns = {name: i for i, name in enumerate(names)}
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """``(line number, fields)`` for each row with the header's field count."""
+        reader = self._reader
+        if reader is None or not self.columns:
             return
 
-        for row in reader:
-            if not row or row == [""]:
-                continue
-            if len(row) != len(names):
-                self.fail(
-                    f"expected {len(names)} fields, found {len(row)}", reader.line_num
-                )
-                continue
-            yield reader.line_num, dict(zip(names, row, strict=True))
+        width = len(self.columns)
+        try:
+            for row in reader:
+                if len(row) == width:
+                    yield reader.line_num, row
+                elif row and row != [""]:
+                    found = f"expected {width} fields, found {len(row)}"
+                    self.fail(found, reader.line_num)
+        except csv.Error as error:
+            self.fail(f"not a readable CSV file: {error}", reader.line_num)
+        except UnicodeDecodeError:
+            self.fail("is not UTF-8 text", reader.line_num + 1)
 
-    def text(self, line: int, row: dict[str, str], column: str) -> str | None:
-        value = row[column].strip()
+    def text(self, line: int, row: list[str], column: str) -> str | None:
+        value = row[self.columns[column]].strip()
         if not value:
             self.fail("is empty", line, column)
             return None
         return value
 
+    def optional(self, row: list[str], column: str) -> str | None:
+        position = self.columns.get(column)
+        if position is None:
+            return None
+        return row[position].strip() or None
+
 
 def read_accounts(path: Path, book: Book) -> list[FileProblem]:
     """Every column but ``account`` becomes an attribute that ``applies_to`` matches."""
-    rows = _Rows(path, ("account",))
     first_seen: dict[str, int] = {}
-    for line, row in rows:
-        account = rows.text(line, row, "account")
-        if account is None:
-            continue
-        if account in first_seen:
-            rows.fail(
-                f"account {account!r} is listed twice (first on line "
-                f"{first_seen[account]})",
-                line,
-                "account",
-            )
-            continue
-        first_seen[account] = line
-        book.accounts[account] = {
-            name: value.strip()
-            for name, value in row.items()
-            if name != "account" and value.strip()
-        }
-    return rows.problems
+    with _Table(path, ("account",)) as table:
+        names = list(table.columns)
+        for line, row in table.rows():
+            account = table.text(line, row, "account")
+            if account is None:
+                continue
+            if account in first_seen:
+                where = f"first on line {first_seen[account]}"
+                table.fail(f"account {account!r} is listed twice ({where})", line)
+                continue
+
+            first_seen[account] = line
+            book.accounts[account] = {
+                name: value.strip()
+                for name, value in zip(names, row, strict=True)
+                if name != "account" and value.strip()
+            }
+    return table.problems
 
 
 def read_contacts(path: Path, book: Book, *, known_accounts: bool) -> list[FileProblem]:
-    rows = _Rows(path, ("account", "contact", "role"))
-    for line, row in rows:
-        account = rows.text(line, row, "account")
-        contact = rows.text(line, row, "contact")
-        if account is None or contact is None:
-            continue
-        if known_accounts and account not in book.accounts:
-            rows.fail(f"unknown account {account!r}", line, "account")
-            continue
+    with _Table(path, ("account", "contact", "role")) as table:
+        for line, row in table.rows():
+            account = table.text(line, row, "account")
+            contact = table.text(line, row, "contact")
+            if account is None or contact is None:
+                continue
+            if known_accounts and account not in book.accounts:
+                table.fail(f"unknown account {account!r}", line, "account")
+                continue
 
-        roles = book.roles.setdefault(account, {})
-        if contact in roles:
-            rows.fail(
-                f"contact {contact!r} of {account!r} is listed twice", line, "contact"
-            )
-            continue
-        roles[contact] = row["role"].strip()
-    return rows.problems
+            roles = book.roles.setdefault(account, {})
+            if contact in roles:
+                twice = f"contact {contact!r} of {account!r} is listed twice"
+                table.fail(twice, line, "contact")
+                continue
+            roles[contact] = table.optional(row, "role") or ""
+    return table.problems
 
 
 def read_signals(path: Path, book: Book, *, known_accounts: bool) -> list[FileProblem]:
@@ -190,47 +211,56 @@ def read_signals(path: Path, book: Book, *, known_accounts: bool) -> list[FilePr
     A row repeating an earlier row's (source, id) is a retried delivery: it is
     counted once, and ``book.repeated`` says how many were passed over.
     """
-    rows = _Rows(path, ("account", "metric", "value", "observed_at"))
-    seen_ids: set[tuple[str, str]] = set()
-    for line, row in rows:
-        parsed = _signal(rows, line, row)
-        if parsed is None:
-            continue
-        account, metric, value, observed_at, contact, external_id = parsed
-        if known_accounts and account not in book.accounts:
-            rows.fail(f"unknown account {account!r}", line, "account")
-            continue
-
-        if external_id is not None:
-            if external_id in seen_ids:
-                book.repeated += 1
+    seen_ids: dict[str, set[str]] = {}
+    with _Table(path, ("account", "metric", "value", "observed_at")) as table:
+        for line, row in table.rows():
+            signal = _signal(table, line, row)
+            if signal is None:
                 continue
-            seen_ids.add(external_id)
+            account, metric, value, observed_at, contact, source, external_id = signal
+            if known_accounts and account not in book.accounts:
+                table.fail(f"unknown account {account!r}", line, "account")
+                continue
 
-        book.signals.add(account, metric, observed_at.timestamp(), value, contact)
-        book.signal_count += 1
-    return rows.problems
+            if external_id is not None:
+                ids = seen_ids.setdefault(source, set())
+                if external_id in ids:
+                    book.repeated += 1
+                    continue
+                ids.add(external_id)
+
+            book.signals.add(account, metric, observed_at, value, contact)
+            book.signal_count += 1
+    return table.problems
 
 
-def _signal(
-    rows: _Rows, line: int, row: dict[str, str]
-) -> tuple[str, str, float, datetime, str | None, tuple[str, str] | None] | None:
-    account = rows.text(line, row, "account")
-    metric = rows.text(line, row, "metric")
+_SignalRow = tuple[str, str, float, float, str | None, str, str | None]
+
+
+def _signal(table: _Table, line: int, row: list[str]) -> _SignalRow | None:
+    """One row's fields, parsed; None (with the problems noted) if any is bad."""
+    account = table.text(line, row, "account")
+    metric = table.text(line, row, "metric")
     value = observed_at = None
     try:
-        value = parse_number(row["value"].strip())
+        value = parse_number(row[table.columns["value"]])
     except ValueError as error:
-        rows.fail(str(error), line, "value")
+        table.fail(str(error), line, "value")
     try:
-        observed_at = parse_time(row["observed_at"])
+        observed_at = parse_time(row[table.columns["observed_at"]]).timestamp()
     except ValueError as error:
-        rows.fail(str(error), line, "observed_at")
+        table.fail(str(error), line, "observed_at")
     if account is None or metric is None or value is None or observed_at is None:
         return None
 
-    contact = row.get("contact", "").strip() or None
-    external_id = row.get("id", "").strip() or None
-    source = row.get("source", "").strip() or "csv"
-    pair = (source, external_id) if external_id is not None else None
-    return account, metric, value, observed_at, contact, pair
+    contact = table.optional(row, "contact")
+    source = table.optional(row, "source") or "csv"
+    return (
+        account,
+        metric,
+        value,
+        observed_at,
+        contact,
+        source,
+        table.optional(row, "id"),
+    )

@@ -1,9 +1,10 @@
 """Signals and the per-account history the scoring rules read them from."""
 
-from collections import defaultdict
+from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import pairwise
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,18 +53,6 @@ class MetricSeries:
     def __len__(self) -> int:
         return len(self.times)
 
-    @classmethod
-    def from_rows(
-        cls, rows: Iterable[tuple[float, float, str | None]]
-    ) -> "MetricSeries":
-        """Build from ``(timestamp, value, contact)`` rows given in receipt order."""
-        ordered = sorted(rows, key=lambda row: row[0])  # stable: keeps receipt order
-        return cls(
-            [row[0] for row in ordered],
-            [row[1] for row in ordered],
-            [row[2] for row in ordered],
-        )
-
 
 class History:
     """Everything the engine knows about one account: a series per metric."""
@@ -82,23 +71,52 @@ class History:
     @classmethod
     def from_signals(cls, signals: Iterable[Signal]) -> "History":
         """One account's history from its signals, given in receipt order."""
-        rows: dict[str, list[tuple[float, float, str | None]]] = defaultdict(list)
+        columns: dict[str, _Column] = {}
         for signal in signals:
-            rows[signal.metric].append(
-                (to_timestamp(signal.observed_at), float(signal.value), signal.contact)
-            )
-        return cls({metric: MetricSeries.from_rows(r) for metric, r in rows.items()})
+            column = columns.get(signal.metric)
+            if column is None:
+                column = columns[signal.metric] = _Column()
+            column.add(to_timestamp(signal.observed_at), signal.value, signal.contact)
+        return cls({metric: column.series() for metric, column in columns.items()})
+
+
+class _Column:
+    """One account's signals of one metric, in receipt order, packed as arrays."""
+
+    __slots__ = ("contacts", "times", "values")
+
+    def __init__(self) -> None:
+        self.times = array("d")
+        self.values = array("d")
+        self.contacts: list[str | None] = []
+
+    def add(self, observed_at: float, value: float, contact: str | None) -> None:
+        self.times.append(observed_at)
+        self.values.append(value)
+        self.contacts.append(contact)
+
+    def series(self) -> MetricSeries:
+        times = self.times
+        if all(a <= b for a, b in pairwise(times)):
+            return MetricSeries(times, self.values, self.contacts)
+
+        order = sorted(range(len(times)), key=times.__getitem__)  # stable
+        return MetricSeries(
+            array("d", (times[i] for i in order)),
+            array("d", (self.values[i] for i in order)),
+            [self.contacts[i] for i in order],
+        )
 
 
 class HistoryBuilder:
     """Collects signals of many accounts, in receipt order, into a history each.
 
-    Built for the bulk path: rows go straight into per-metric lists with no
-    per-signal object, and account and metric names are shared, not copied.
+    Built for the bulk path: rows go straight into packed per-metric arrays with
+    no object per signal.
     """
 
     def __init__(self) -> None:
-        self._rows: dict[str, dict[str, list[tuple[float, float, str | None]]]] = {}
+        self._columns: dict[str, dict[str, _Column]] = {}
 
     def add(
         self,
@@ -108,26 +126,21 @@ class HistoryBuilder:
         value: float,
         contact: str | None = None,
     ) -> None:
-        metrics = self._rows.get(account)
+        metrics = self._columns.get(account)
         if metrics is None:
-            metrics = self._rows[account] = {}
-        rows = metrics.get(metric)
-        if rows is None:
-            rows = metrics[metric] = []
-        rows.append((observed_at, value, contact))
+            metrics = self._columns[account] = {}
+        column = metrics.get(metric)
+        if column is None:
+            column = metrics[metric] = _Column()
+        column.add(observed_at, value, contact)
 
     def accounts(self) -> Iterator[str]:
-        return iter(self._rows)
+        return iter(self._columns)
 
     def build(self) -> dict[str, History]:
         return {
-            account: History(
-                {
-                    metric: MetricSeries.from_rows(rows)
-                    for metric, rows in metrics.items()
-                }
-            )
-            for account, metrics in self._rows.items()
+            account: History({m: column.series() for m, column in metrics.items()})
+            for account, metrics in self._columns.items()
         }
 
 

@@ -1,0 +1,46 @@
+# Two commands matter: `make run` and `make test`. Everything else is a step of theirs.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test lint typecheck pytest pytest-sqlite pytest-postgres bench install clean
+
+run: $(STAMP)
+	$(BIN)/scorecards demo
+
+test: lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: pytest-sqlite pytest-postgres
+
+pytest-sqlite: $(STAMP)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --database=sqlite
+
+pytest-postgres: $(STAMP)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --database=postgres
+
+bench: $(STAMP)
+	$(BIN)/python bench/offline_score.py
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@python=$$(scripts/find-python) || exit 1; \
+	if [ ! -x $(BIN)/python ] || ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then \
+		echo "Creating $(VENV) with $$python"; \
+		rm -rf $(VENV) && "$$python" -m venv $(VENV); \
+	fi
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
