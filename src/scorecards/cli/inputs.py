@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from scorecards.engine import HistoryBuilder
 
@@ -74,6 +74,21 @@ def parse_number(text: str) -> float:
     return value
 
 
+class _NotUtf8(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
+def _decoded_lines(handle: BinaryIO) -> Iterator[str]:
+    """The file's lines as text, decoded one by one so a bad byte has a line."""
+    for number, raw in enumerate(handle, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _NotUtf8(number) from None
+        yield line.removeprefix("\ufeff") if number == 1 else line
+
+
 class _Table:
     """A CSV file read row by row, its header matched to the columns we need.
 
@@ -87,16 +102,16 @@ class _Table:
         self.required = required
         self.problems: list[FileProblem] = []
         self.columns: dict[str, int] = {}
-        self._handle: TextIO | None = None
+        self._handle: BinaryIO | None = None
         self._reader: _csv.Reader | None = None
 
     def __enter__(self) -> "_Table":
         try:
-            self._handle = self.path.open(newline="", encoding="utf-8-sig")
+            self._handle = self.path.open("rb")
         except OSError as error:
             self.fail(f"cannot read the file: {error.strerror}")
             return self
-        self._reader = csv.reader(self._handle)
+        self._reader = csv.reader(_decoded_lines(self._handle))
         self._read_header(self._reader)
         return self
 
@@ -112,8 +127,11 @@ class _Table:
     def _read_header(self, reader: "_csv.Reader") -> None:
         try:
             header = next(reader, None)
-        except (csv.Error, UnicodeDecodeError) as error:
+        except csv.Error as error:
             self.fail(f"not a readable CSV file: {error}", 1)
+            return
+        except _NotUtf8 as error:
+            self.fail("is not UTF-8 text", error.line)
             return
         if header is None:
             self.fail("is empty: expected a header row", 1)
@@ -145,8 +163,8 @@ class _Table:
                     self.fail(found, reader.line_num)
         except csv.Error as error:
             self.fail(f"not a readable CSV file: {error}", reader.line_num)
-        except UnicodeDecodeError:
-            self.fail("is not UTF-8 text", reader.line_num + 1)
+        except _NotUtf8 as error:
+            self.fail("is not UTF-8 text", error.line)
 
     def text(self, line: int, row: list[str], column: str) -> str | None:
         value = row[self.columns[column]].strip()
@@ -173,7 +191,9 @@ def read_accounts(path: Path, book: Book) -> list[FileProblem]:
                 continue
             if account in first_seen:
                 where = f"first on line {first_seen[account]}"
-                table.fail(f"account {account!r} is listed twice ({where})", line)
+                table.fail(
+                    f"account {account!r} is listed twice ({where})", line, "account"
+                )
                 continue
 
             first_seen[account] = line

@@ -149,4 +149,7 @@ def _summary(results: Mapping[str, AccountScore]) -> str:
             name = "no grade"
         grades[name] = grades.get(name, 0) + 1
     counts = ", ".join(f"{name} {count}" for name, count in grades.items())
-    return f"\n{len(results)} accounts: {counts}\n" if results else "\nno accounts\n"
+    if not results:
+        return "\nno accounts\n"
+    noun = "account" if len(results) == 1 else "accounts"
+    return f"\n{len(results)} {noun}: {counts}\n"

@@ -75,9 +75,14 @@ def run(args: argparse.Namespace) -> int:
             problems.append(FileProblem("--as-of", str(error)))
 
     book = Book()
+    account_problems = []
     if args.accounts is not None:
-        problems += read_accounts(args.accounts, book)
-    known = args.accounts is not None
+        account_problems = read_accounts(args.accounts, book)
+        problems += account_problems
+    # With an unreadable accounts file or header, "unknown account" on every
+    # other row would bury the one problem that matters.
+    broken = any(problem.line in (None, 1) for problem in account_problems)
+    known = args.accounts is not None and not broken
     if args.contacts is not None:
         problems += read_contacts(args.contacts, book, known_accounts=known)
     problems += read_signals(args.signals, book, known_accounts=known)
@@ -88,9 +93,10 @@ def run(args: argparse.Namespace) -> int:
     if not known:
         book.accounts = {account: {} for account in book.signals.accounts()}
     if book.repeated:
+        rows = "row repeats" if book.repeated == 1 else "rows repeat"
         print(
-            f"{args.signals}: {book.repeated} rows repeat an earlier (source, id) "
-            "and were counted once",
+            f"{args.signals}: {book.repeated} {rows} an earlier (source, id) "
+            "and counted once",
             file=sys.stderr,
         )
     return write_results(args, book, scorecards, as_of)

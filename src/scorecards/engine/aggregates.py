@@ -119,7 +119,11 @@ class DecayedMean:
         if not window.values:
             return None, 0
 
-        weights = [0.5 ** ((window.as_of - t) / self.half_life) for t in window.times]
+        # Ages are taken from the newest signal rather than from as_of: the
+        # common factor cancels out of the mean, and this way the newest weight
+        # is 1, so very old signals cannot underflow every weight to zero.
+        newest = window.times[-1]
+        weights = [0.5 ** ((newest - t) / self.half_life) for t in window.times]
         weighted = sum(w * v for w, v in zip(weights, window.values, strict=True))
         return weighted / sum(weights), len(window.values)
 

@@ -7,7 +7,7 @@ the file (``criteria[2].normalize.linear``), so a user fixes a file in one pass.
 import json
 import math
 import re
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -73,36 +73,57 @@ def build_scorecard(data: object, *, version: int | None = None) -> Scorecard:
     return scorecard
 
 
+class _Mapping(dict[str, Any]):
+    """A decoded mapping that remembers the names it was given more than once.
+
+    Both decoders keep the last value of a repeated name; the checker reports
+    the repetition at its path, alongside every other problem of the file.
+    """
+
+    repeated: tuple[tuple[str, int | None], ...] = ()
+
+
 def _load_json(text: str) -> object:
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        seen: dict[str, Any] = {}
-        for name, value in pairs:
-            if name in seen:
-                raise ScorecardError([Problem("", f"duplicate key {name!r}")])
-            seen[name] = value
-        return seen
+    def remember_repeats(pairs: list[tuple[str, Any]]) -> _Mapping:
+        mapping = _Mapping(pairs)
+        names = [name for name, _ in pairs]
+        mapping.repeated = tuple(
+            (name, None) for i, name in enumerate(names) if name in names[:i]
+        )
+        return mapping
 
     try:
-        return json.loads(text, object_pairs_hook=no_duplicates)
+        return json.loads(text, object_pairs_hook=remember_repeats)
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
         raise ScorecardError([Problem("", f"{where}: {error.msg}")]) from error
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """A safe YAML loader that refuses a key given twice in one mapping."""
+    """A safe YAML loader whose mappings remember repeated names and their lines."""
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
-        names: set[Hashable] = set()
-        for key_node, _ in node.value:
-            name = self.construct_object(key_node, deep=deep)
-            if name in names:
-                line = key_node.start_mark.line + 1
-                raise ScorecardError(
-                    [Problem("", f"line {line}: duplicate key {name!r}")]
-                )
-            names.add(name)
-        return super().construct_mapping(node, deep=deep)
+
+def _construct_mapping(
+    loader: _StrictLoader, node: yaml.MappingNode
+) -> Iterator[_Mapping]:
+    mapping = _Mapping()
+    yield mapping  # first, so that anchors and aliases can refer to it
+
+    seen: set[Hashable] = set()
+    repeated: list[tuple[str, int | None]] = []
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # a merge key's values may be overridden: that is its purpose
+        name = loader.construct_object(key_node)
+        if name in seen:
+            repeated.append((str(name), key_node.start_mark.line + 1))
+        seen.add(name)
+
+    mapping.update({str(k): v for k, v in loader.construct_mapping(node).items()})
+    mapping.repeated = tuple(repeated)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 
 def _load_yaml(text: str) -> object:
@@ -145,9 +166,15 @@ class _Checker:
 
     def mapping(self, value: object, path: str) -> dict[str, Any] | None:
         if isinstance(value, dict):
+            self.repeats(value, path)
             return value
         self.fail(path, "must be a mapping of names to values")
         return None
+
+    def repeats(self, data: dict[str, Any], path: str) -> None:
+        for name, line in getattr(data, "repeated", ()):
+            where = f" (again on line {line})" if line is not None else ""
+            self.fail(_join(path, name), f"is given more than once{where}")
 
     def fields(
         self, data: dict[str, Any], path: str, *, allowed: set[str], required: set[str]
@@ -288,7 +315,7 @@ class _Checker:
             if bad:
                 self.fail(where, f"values must be texts or numbers, not {bad[0]!r}")
                 continue
-            result[str(attribute)] = frozenset(str(value) for value in values)
+            result[str(attribute).lower()] = frozenset(str(v) for v in values)
         return result
 
     def grades(self, data: object, path: str) -> tuple[Grade, ...]:
@@ -433,6 +460,8 @@ class _Checker:
         """A bare name (``latest``) or a mapping with one entry (``{points: ...}``)."""
         if isinstance(data, str):
             return data, None
+        if isinstance(data, dict):
+            self.repeats(data, path)
         if isinstance(data, dict) and len(data) == 1:
             [(name, options)] = data.items()
             return str(name), options

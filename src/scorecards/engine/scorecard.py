@@ -88,7 +88,11 @@ class Scorecard:
         return frozenset(criterion.metric for _, criterion in self.leaves())
 
     def applies(self, attributes: Mapping[str, str]) -> bool:
-        """Whether every attribute ``applies_to`` lists has one of its values."""
+        """Whether every attribute ``applies_to`` lists has one of its values.
+
+        Attribute names are lower case: the parser lower-cases ``applies_to``,
+        and whoever builds ``attributes`` does the same.
+        """
         for name, allowed in self.applies_to.items():
             value = attributes.get(name)
             if value is None or str(value) not in allowed:

@@ -241,7 +241,10 @@ def _roll_up(
             present_weight += item.weight
             weighted += item.weight * score
 
-    score = weighted / present_weight if present_weight > 0 else None
+    if present_weight <= 0:
+        return _Node(None, covered / all_weight)
+    # A weighted mean of scores within 0-100 can land a rounding error outside.
+    score = min(100.0, max(0.0, weighted / present_weight))
     return _Node(score, covered / all_weight)
 
 
