@@ -48,7 +48,7 @@ class Book:
 
     accounts: dict[str, dict[str, str]] = field(default_factory=dict)
     roles: dict[str, dict[str, str]] = field(default_factory=dict)
-    signals: HistoryBuilder = field(default_factory=HistoryBuilder)
+    signals: HistoryBuilder[str] = field(default_factory=HistoryBuilder)
     signal_count: int = 0
     repeated: int = 0
 

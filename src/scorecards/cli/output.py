@@ -4,49 +4,9 @@ import csv
 import io
 import json
 from collections.abc import Mapping
-from datetime import datetime
-from typing import Any
 
-from scorecards.engine import AccountScore, CriterionScore, Status
-
-
-def iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def _weight(value: float) -> float | int:
-    return int(value) if value.is_integer() else value
-
-
-def criterion_json(criterion: CriterionScore) -> dict[str, Any]:
-    return {
-        "key": criterion.key,
-        "path": criterion.path,
-        "raw": criterion.raw,
-        "score": criterion.score,
-        "weight": _weight(criterion.weight),
-        "share": criterion.share,
-        "contribution": criterion.contribution,
-        "count": criterion.count,
-        "latest_at": iso(criterion.latest_at),
-        "stale": criterion.stale,
-        "missing": criterion.missing,
-        "filled": criterion.filled,
-    }
-
-
-def account_json(account: str, result: AccountScore) -> dict[str, Any]:
-    return {
-        "account": account,
-        "scorecard": result.scorecard.key if result.scorecard else None,
-        "score": result.total,
-        "grade": result.grade.name if result.grade else None,
-        "coverage": result.coverage,
-        "status": str(result.status),
-        "criteria": [criterion_json(c) for c in result.criteria],
-    }
+from scorecards.engine import AccountScore, Status
+from scorecards.engine.serialize import account_json
 
 
 def render_json(results: Mapping[str, AccountScore]) -> str:

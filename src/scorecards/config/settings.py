@@ -112,6 +112,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_tasks_db",
+    "scorecards.accounts",
+    "scorecards.ingest",
+    "scorecards.scoring",
 ]
 
 MIDDLEWARE = [
@@ -123,6 +127,15 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Background work (notifications, daily points, syncs) queues in the database:
+# no broker to run, and workers on any number of machines share one PostgreSQL.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
 
 ROOT_URLCONF = "scorecards.config.urls"
 WSGI_APPLICATION = "scorecards.config.wsgi.application"

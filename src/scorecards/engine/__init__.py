@@ -11,7 +11,12 @@ from scorecards.engine.explain import (
     explain_change,
     explain_scores,
 )
-from scorecards.engine.parsing import build_scorecard, load_scorecard, parse_scorecard
+from scorecards.engine.parsing import (
+    build_scorecard,
+    decode_scorecard,
+    load_scorecard,
+    parse_scorecard,
+)
 from scorecards.engine.portfolio import score_portfolio
 from scorecards.engine.problems import Problem, ScorecardError
 from scorecards.engine.scorecard import (
@@ -57,6 +62,7 @@ __all__ = [
     "Status",
     "build_scorecard",
     "choose_scorecard",
+    "decode_scorecard",
     "explain_change",
     "explain_scores",
     "format_duration",

@@ -60,8 +60,13 @@ def parse_scorecard(
     text: str, *, format: Format = "yaml", version: int | None = None
 ) -> Scorecard:
     """Parse and validate a scorecard; raise ScorecardError listing every problem."""
-    data = _load_json(text) if format == "json" else _load_yaml(text)
-    return build_scorecard(data, version=version)
+    return build_scorecard(decode_scorecard(text, format=format), version=version)
+
+
+def decode_scorecard(text: str, *, format: Format = "yaml") -> object:
+    """The file's data (dicts and lists), not yet validated; syntax errors raise
+    ScorecardError."""
+    return _load_json(text) if format == "json" else _load_yaml(text)
 
 
 def build_scorecard(data: object, *, version: int | None = None) -> Scorecard:

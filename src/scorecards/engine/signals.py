@@ -1,7 +1,7 @@
 """Signals and the per-account history the scoring rules read them from."""
 
 from array import array
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -108,7 +108,7 @@ class _Column:
         )
 
 
-class HistoryBuilder:
+class HistoryBuilder[K: Hashable]:
     """Collects signals of many accounts, in receipt order, into a history each.
 
     Built for the bulk path: rows go straight into packed per-metric arrays with
@@ -116,11 +116,11 @@ class HistoryBuilder:
     """
 
     def __init__(self) -> None:
-        self._columns: dict[str, dict[str, _Column]] = {}
+        self._columns: dict[K, dict[str, _Column]] = {}
 
     def add(
         self,
-        account: str,
+        account: K,
         metric: str,
         observed_at: float,
         value: float,
@@ -134,10 +134,10 @@ class HistoryBuilder:
             column = metrics[metric] = _Column()
         column.add(observed_at, value, contact)
 
-    def accounts(self) -> Iterator[str]:
+    def accounts(self) -> Iterator[K]:
         return iter(self._columns)
 
-    def build(self) -> dict[str, History]:
+    def build(self) -> dict[K, History]:
         return {
             account: History({m: column.series() for m, column in metrics.items()})
             for account, metrics in self._columns.items()
@@ -146,7 +146,7 @@ class HistoryBuilder:
 
 def histories_by_account(signals: Iterable[Signal]) -> dict[str, History]:
     """Split signals of many accounts, in receipt order, into a history each."""
-    builder = HistoryBuilder()
+    builder = HistoryBuilder[str]()
     for signal in signals:
         builder.add(
             signal.account,

@@ -1,0 +1,1 @@
+"""Customer accounts and the people at them (contacts, with roles)."""

@@ -1,0 +1,1 @@
+"""Signals in: validated, stored once, and scored before the caller hears back."""

@@ -1,0 +1,42 @@
+"""A signal: one numeric observation about an account, stored once."""
+
+from django.db import models
+
+from scorecards.accounts.models import Account, Contact
+
+
+class Signal(models.Model):
+    """Receipt order is the primary key's order: on a tie of ``observed_at``, the
+    signal received last is the latest."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="signals"
+    )
+    contact = models.ForeignKey(
+        Contact,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="signals",
+    )
+    metric = models.CharField(max_length=200)
+    value = models.FloatField()
+    observed_at = models.DateTimeField()
+    received_at = models.DateTimeField()
+    source = models.CharField(max_length=100)
+    external_id = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="signal_once_per_source_id"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["account", "metric", "observed_at"], name="signal_series"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.metric}={self.value} @ {self.observed_at}"

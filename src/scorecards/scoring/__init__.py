@@ -1,0 +1,1 @@
+"""Scorecards as stored versions, and every account's score: current and past."""

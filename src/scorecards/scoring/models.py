@@ -1,0 +1,108 @@
+"""Stored scorecards (immutable numbered versions) and scores (current and past)."""
+
+from django.db import models
+
+from scorecards.accounts.models import Account
+
+
+class Scorecard(models.Model):
+    key = models.CharField(max_length=100, unique=True)
+    current = models.ForeignKey(
+        "ScorecardVersion", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ScorecardVersion(models.Model):
+    """A published version, never changed afterwards: old scores keep their meaning."""
+
+    scorecard = models.ForeignKey(
+        Scorecard, on_delete=models.CASCADE, related_name="versions"
+    )
+    number = models.PositiveIntegerField()
+    name = models.CharField(max_length=300)
+    source = models.TextField(help_text="the file as it was given")
+    format = models.CharField(max_length=10)
+    definition = models.JSONField(help_text="the file, decoded")
+    published_at = models.DateTimeField()
+    published_by = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["scorecard", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scorecard", "number"], name="scorecard_version_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scorecard.key} v{self.number}"
+
+
+class Status(models.TextChoices):
+    SCORED = "scored"
+    INSUFFICIENT_DATA = "insufficient_data"
+    UNSCORED = "unscored"
+
+
+class AccountScore(models.Model):
+    """The account's score as of its last change, with the breakdown behind it."""
+
+    account = models.OneToOneField(
+        Account, on_delete=models.CASCADE, primary_key=True, related_name="score"
+    )
+    version = models.ForeignKey(
+        ScorecardVersion, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices)
+    total = models.FloatField(null=True)
+    grade = models.CharField(max_length=100, blank=True)
+    coverage = models.FloatField(default=0.0)
+    criteria = models.JSONField(default=list)
+    scored_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["total"], name="score_total"),
+            models.Index(fields=["grade"], name="score_grade"),
+            models.Index(fields=["status"], name="score_status"),
+        ]
+
+
+class PointKind(models.TextChoices):
+    CHANGE = "change"
+    DAILY = "daily"
+
+
+class ScorePoint(models.Model):
+    """A point of an account's history: at every change, and at the end of each day."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="score_points"
+    )
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=10, choices=PointKind.choices)
+    version = models.ForeignKey(
+        ScorecardVersion, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices)
+    total = models.FloatField(null=True)
+    grade = models.CharField(max_length=100, blank=True)
+    coverage = models.FloatField(default=0.0)
+
+    class Meta:
+        ordering = ["account", "at"]
+        indexes = [models.Index(fields=["account", "at"], name="point_account_at")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "at"],
+                condition=models.Q(kind="daily"),
+                name="one_daily_point_per_account_day",
+            )
+        ]

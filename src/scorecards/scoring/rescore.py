@@ -1,0 +1,185 @@
+"""Scoring stored accounts in bulk: one query for their signals, then the engine.
+
+Every path that puts a number on an account goes through here: live re-scoring
+after new data, a newly published scorecard, the daily point and scores as of
+a past moment.
+"""
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from scorecards import engine
+from scorecards.accounts.models import Account, Contact
+from scorecards.engine.serialize import criterion_json
+from scorecards.ingest.models import Signal
+from scorecards.scoring.models import (
+    AccountScore,
+    PointKind,
+    ScorecardVersion,
+    ScorePoint,
+)
+from scorecards.scoring.scorecards import current_versions, parsed
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 1000
+_NO_HISTORY = engine.History()
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    account: Account
+    version: ScorecardVersion | None
+    result: engine.AccountScore
+
+
+def score_stored(
+    accounts: Sequence[Account],
+    *,
+    versions: Sequence[ScorecardVersion],
+    as_of: datetime,
+) -> list[Scored]:
+    """Score ``accounts`` as of ``as_of`` under the scorecard ``versions`` given."""
+    by_key = {parsed(version).key: version for version in versions}
+    cards = [parsed(version) for version in versions]
+    metrics = set().union(*(card.metrics() for card in cards))
+    ids = [account.pk for account in accounts]
+    histories = load_histories(ids, metrics, as_of) if metrics and ids else {}
+    roles = _roles(ids)
+
+    scored = []
+    for account in accounts:
+        card = engine.choose_scorecard(cards, account.scoring_attributes())
+        if card is None:
+            scored.append(Scored(account, None, engine.unscored(as_of)))
+            continue
+        result = engine.score_account(
+            card,
+            histories.get(account.pk, _NO_HISTORY),
+            as_of=as_of,
+            roles=roles.get(account.pk, {}),
+        )
+        scored.append(Scored(account, by_key[card.key], result))
+    return scored
+
+
+def load_histories(
+    ids: list[int], metrics: set[str] | frozenset[str], as_of: datetime
+) -> dict[int, engine.History]:
+    """Each account's signals of ``metrics`` up to ``as_of``, in receipt order."""
+    rows = (
+        Signal.objects.filter(account_id__in=ids, metric__in=metrics)
+        .filter(observed_at__lte=as_of)
+        .order_by("account_id", "metric", "observed_at", "id")
+        .values_list("account_id", "metric", "observed_at", "value", "contact_id")
+    )
+    builder = engine.HistoryBuilder[int]()
+    for account_id, metric, observed_at, value, contact_id in rows.iterator(CHUNK * 10):
+        contact = str(contact_id) if contact_id is not None else None
+        builder.add(account_id, metric, observed_at.timestamp(), value, contact)
+    return builder.build()
+
+
+def _roles(ids: list[int]) -> dict[int, dict[str, str]]:
+    roles: dict[int, dict[str, str]] = {}
+    rows = Contact.objects.filter(account_id__in=ids).values_list(
+        "account_id", "pk", "role"
+    )
+    for account_id, contact_id, role in rows:
+        roles.setdefault(account_id, {})[str(contact_id)] = role
+    return roles
+
+
+def store_scores(scored: Sequence[Scored], *, now: datetime) -> int:
+    """Make these the accounts' current scores; add a history point where one
+    changed. Returns how many changed."""
+    ids = [item.account.pk for item in scored]
+    before = {s.account_id: s for s in AccountScore.objects.filter(account_id__in=ids)}
+
+    rows, points = [], []
+    for item in scored:
+        row = _score_row(item, now)
+        old = before.get(item.account.pk)
+        if old is None or _summary(old) != _summary(row):
+            points.append(_point(row, PointKind.CHANGE, now))
+            _log_grade_change(item.account, old, row)
+        rows.append(row)
+
+    AccountScore.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["account"],
+        update_fields=[
+            "version", "status", "total", "grade", "coverage", "criteria", "scored_at"
+        ],
+    )  # fmt: skip
+    ScorePoint.objects.bulk_create(points)
+    return len(points)
+
+
+def _score_row(item: Scored, now: datetime) -> AccountScore:
+    result = item.result
+    return AccountScore(
+        account=item.account,
+        version=item.version,
+        status=str(result.status),
+        total=result.total,
+        grade=result.grade.name if result.grade else "",
+        coverage=result.coverage,
+        criteria=[criterion_json(c) for c in result.criteria],
+        scored_at=now,
+    )
+
+
+def _point(row: AccountScore, kind: PointKind, at: datetime) -> ScorePoint:
+    return ScorePoint(
+        account_id=row.account_id,
+        at=at,
+        kind=kind,
+        version_id=row.version_id,
+        status=row.status,
+        total=row.total,
+        grade=row.grade,
+        coverage=row.coverage,
+    )
+
+
+def _summary(row: AccountScore) -> tuple[object, ...]:
+    return (row.version_id, row.status, row.total, row.grade)
+
+
+def _log_grade_change(
+    account: Account, old: AccountScore | None, new: AccountScore
+) -> None:
+    old_grade = (old.grade or old.status) if old is not None else "new"
+    new_grade = new.grade or new.status
+    if old_grade == new_grade:
+        return
+    total = f"{new.total:.1f}" if new.total is not None else "no score"
+    logger.info("account %s: %s -> %s (%s)", account.key, old_grade, new_grade, total)
+
+
+def in_chunks(accounts: QuerySet[Account]) -> Iterator[list[Account]]:
+    """All of ``accounts`` in lists of CHUNK, by primary key, without OFFSET."""
+    last = 0
+    while True:
+        chunk = list(accounts.filter(pk__gt=last).order_by("pk")[:CHUNK])
+        if not chunk:
+            return
+        yield chunk
+        last = chunk[-1].pk
+
+
+def rescore(accounts: QuerySet[Account], *, now: datetime) -> int:
+    """Re-score ``accounts`` under the current scorecards; returns how many changed."""
+    versions = current_versions()
+    changed = 0
+    for chunk in in_chunks(accounts):
+        changed += store_scores(
+            score_stored(chunk, versions=versions, as_of=now), now=now
+        )
+    return changed

@@ -1,0 +1,86 @@
+"""Publishing scorecards as immutable versions, and finding the ones in force."""
+
+import logging
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Max
+
+from scorecards import engine
+from scorecards.engine.parsing import Format
+from scorecards.scoring.models import Scorecard, ScorecardVersion
+
+logger = logging.getLogger(__name__)
+
+# Versions never change once published, so a parsed version can be kept for the
+# life of the process.
+_parsed: dict[int, engine.Scorecard] = {}
+
+
+def parsed(version: ScorecardVersion) -> engine.Scorecard:
+    """The engine's scorecard for a stored version, parsed once per process."""
+    card = _parsed.get(version.pk)
+    if card is None:
+        card = engine.build_scorecard(version.definition, version=version.number)
+        _parsed[version.pk] = card
+    return card
+
+
+def publish_scorecard(
+    *, source: str, format: Format, author: str, now: datetime
+) -> ScorecardVersion:
+    """Store ``source`` as the next version of its scorecard and make it current.
+
+    Raises engine.ScorecardError, listing every problem, before anything is
+    saved. Call it inside a transaction with ``rescore`` of every account, as
+    ``scoring.publish.publish`` does, so no reader sees the old scores under the
+    new version.
+    """
+    data = engine.decode_scorecard(source, format=format)
+    card = engine.build_scorecard(data)
+
+    with transaction.atomic():
+        scorecard, _ = Scorecard.objects.select_for_update().get_or_create(
+            key=card.key, defaults={"created_at": now}
+        )
+        latest = scorecard.versions.aggregate(n=Max("number"))["n"] or 0
+        version = ScorecardVersion.objects.create(
+            scorecard=scorecard,
+            number=latest + 1,
+            name=card.name,
+            source=source,
+            format=format,
+            definition=data,
+            published_at=now,
+            published_by=author,
+        )
+        scorecard.current = version
+        scorecard.save(update_fields=["current"])
+
+    logger.info("scorecard %s: published version %d", card.key, version.number)
+    return version
+
+
+def current_versions() -> list[ScorecardVersion]:
+    return list(
+        ScorecardVersion.objects.filter(
+            pk__in=Scorecard.objects.values("current")
+        ).select_related("scorecard")
+    )
+
+
+def versions_at(moment: datetime) -> list[ScorecardVersion]:
+    """The version of each scorecard in force at ``moment``.
+
+    A scorecard published after ``moment`` is taken back in time as its first
+    version, so history before the first publication can still be scored.
+    """
+    in_force: dict[int, ScorecardVersion] = {}
+    versions = ScorecardVersion.objects.select_related("scorecard").order_by(
+        "scorecard_id", "number"
+    )
+    for version in versions:
+        known = in_force.get(version.scorecard_id)
+        if known is None or version.published_at <= moment:
+            in_force[version.scorecard_id] = version
+    return list(in_force.values())
