@@ -116,10 +116,13 @@ INSTALLED_APPS = [
     "scorecards.accounts",
     "scorecards.ingest",
     "scorecards.scoring",
+    "scorecards.api",
+    "scorecards.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

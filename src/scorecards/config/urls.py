@@ -1,9 +1,11 @@
 """Top-level URL routes; each app will add its own include() here."""
 
-from django.urls import path
+from django.urls import include, path
 
 from scorecards.config.health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("api/v1/", include("scorecards.api.urls")),
+    path("", include("scorecards.web.urls")),
 ]

@@ -1,0 +1,3 @@
+"""The web app's pages."""
+
+urlpatterns: list[object] = []
