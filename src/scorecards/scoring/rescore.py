@@ -9,8 +9,9 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import FloatField, Func, QuerySet
 
 from scorecards import engine
 from scorecards.accounts.models import Account, Contact
@@ -28,6 +29,26 @@ logger = logging.getLogger(__name__)
 
 CHUNK = 1000
 _NO_HISTORY = engine.History()
+
+
+class EpochSeconds(Func):
+    """A datetime column as float seconds since the epoch, exactly as Python's
+    ``datetime.timestamp()`` gives it (one rounding from whole microseconds)."""
+
+    output_field = FloatField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)::float8"
+        )
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # Django keeps times in SQLite as 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC.
+        template = (
+            "((CAST(strftime('%%s', %(expressions)s) AS INTEGER) * 1000000"
+            " + CAST(substr(%(expressions)s, 21, 6) AS INTEGER)) / 1000000.0)"
+        )
+        return self.as_sql(compiler, connection, template=template)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,17 +91,23 @@ def score_stored(
 def load_histories(
     ids: list[int], metrics: set[str] | frozenset[str], as_of: datetime
 ) -> dict[int, engine.History]:
-    """Each account's signals of ``metrics`` up to ``as_of``, in receipt order."""
+    """Each account's signals of ``metrics`` up to ``as_of``, in receipt order.
+
+    This is the hot path of live scoring, so it reads plain rows with the time
+    as seconds, not model instances with datetimes.
+    """
     rows = (
         Signal.objects.filter(account_id__in=ids, metric__in=metrics)
         .filter(observed_at__lte=as_of)
         .order_by("account_id", "metric", "observed_at", "id")
-        .values_list("account_id", "metric", "observed_at", "value", "contact_id")
+        .values_list(
+            "account_id", "metric", EpochSeconds("observed_at"), "value", "contact_id"
+        )
     )
     builder = engine.HistoryBuilder[int]()
-    for account_id, metric, observed_at, value, contact_id in rows.iterator(CHUNK * 10):
-        contact = str(contact_id) if contact_id is not None else None
-        builder.add(account_id, metric, observed_at.timestamp(), value, contact)
+    add = builder.add
+    for account_id, metric, seconds, value, contact_id in rows:
+        add(account_id, metric, seconds, value, str(contact_id) if contact_id else None)
     return builder.build()
 
 
@@ -98,13 +125,18 @@ def store_scores(scored: Sequence[Scored], *, now: datetime) -> int:
     """Make these the accounts' current scores; add a history point where one
     changed. Returns how many changed."""
     ids = [item.account.pk for item in scored]
-    before = {s.account_id: s for s in AccountScore.objects.filter(account_id__in=ids)}
+    before = {
+        row[0]: row[1:]
+        for row in AccountScore.objects.filter(account_id__in=ids).values_list(
+            "account_id", "version_id", "status", "total", "grade"
+        )
+    }
 
     rows, points = [], []
     for item in scored:
         row = _score_row(item, now)
         old = before.get(item.account.pk)
-        if old is None or _summary(old) != _summary(row):
+        if old is None or old != _summary(row):
             points.append(_point(row, PointKind.CHANGE, now))
             _log_grade_change(item.account, old, row)
         rows.append(row)
@@ -153,9 +185,12 @@ def _summary(row: AccountScore) -> tuple[object, ...]:
 
 
 def _log_grade_change(
-    account: Account, old: AccountScore | None, new: AccountScore
+    account: Account, old: tuple[object, ...] | None, new: AccountScore
 ) -> None:
-    old_grade = (old.grade or old.status) if old is not None else "new"
+    if old is None:
+        return  # a new account: its first score is not news to an operator
+    _, old_status, _, old_grade_name = old
+    old_grade = old_grade_name or old_status
     new_grade = new.grade or new.status
     if old_grade == new_grade:
         return
