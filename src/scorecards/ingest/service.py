@@ -4,13 +4,14 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from django.db import connection, transaction
 
 from scorecards.accounts.models import Account, Contact
 from scorecards.ingest.models import Signal
+from scorecards.lib.pgcopy import staged_insert
 from scorecards.scoring.rescore import rescore
 
 logger = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def derived_id(item: IncomingSignal) -> str:
             item.account,
             item.metric,
             repr(float(item.value)),
-            item.observed_at.isoformat(),
+            item.observed_at.astimezone(UTC).isoformat(),
             item.contact or "",
         ]
     )
@@ -75,7 +76,7 @@ def ingest_signals(
     """Store a batch of signals and re-score the accounts they touch.
 
     1. Resolve every account and contact; any unknown one refuses the batch.
-    2. Lock the touched accounts (in key order, so two batches cannot deadlock)
+    2. Lock the touched accounts (in id order, so two batches cannot deadlock)
        so concurrent batches for one account score one after the other.
     3. Skip signals whose (source, id) is already stored or repeated in the
        batch; store the rest.
@@ -88,22 +89,31 @@ def ingest_signals(
     accounts, contacts = _resolve(items)
 
     with transaction.atomic():
-        ids = sorted({accounts[item.account].pk for item in items})
-        list(Account.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+        locked = Account.objects.select_for_update().filter(pk__in=accounts.values())
+        by_pk = {account.pk: account for account in locked.order_by("pk")}
         rows = _new_rows(items, accounts, contacts, now, default_source)
         stored = insert_signals(rows)
         touched = set(stored)
         if touched:
-            rescore(Account.objects.filter(pk__in=touched), now=now)
+            rescore([by_pk[pk] for pk in sorted(touched)], now=now)
 
     return IngestResult(len(stored), len(items) - len(stored), len(touched))
 
 
+def check_references(items: Sequence[IncomingSignal]) -> list[ItemError]:
+    """The batch's unknown accounts and contacts, found without storing anything."""
+    try:
+        _resolve(items)
+    except RejectedBatch as rejected:
+        return rejected.errors
+    return []
+
+
 def _resolve(
     items: Sequence[IncomingSignal],
-) -> tuple[dict[str, Account], dict[tuple[int, str], int]]:
+) -> tuple[dict[str, int], dict[tuple[int, str], int]]:
     keys = {item.account for item in items}
-    accounts = {a.key: a for a in Account.objects.filter(key__in=keys)}
+    accounts = dict(Account.objects.filter(key__in=keys).values_list("key", "pk"))
     wanted = {(item.account, item.contact) for item in items if item.contact}
     contacts = {
         (account_id, key): pk
@@ -115,12 +125,12 @@ def _resolve(
 
     errors = []
     for index, item in enumerate(items):
-        account = accounts.get(item.account)
-        if account is None:
+        account_id = accounts.get(item.account)
+        if account_id is None:
             errors.append(
                 ItemError(index, "account", f"unknown account {item.account!r}")
             )
-        elif item.contact and (account.pk, item.contact) not in contacts:
+        elif item.contact and (account_id, item.contact) not in contacts:
             message = f"unknown contact {item.contact!r} of account {item.account!r}"
             errors.append(ItemError(index, "contact", message))
     if errors:
@@ -141,12 +151,9 @@ class _Row(NamedTuple):
     external_id: str
 
 
-_COLUMNS = ", ".join(_Row._fields)
-
-
 def _new_rows(
     items: Sequence[IncomingSignal],
-    accounts: dict[str, Account],
+    accounts: dict[str, int],
     contacts: dict[tuple[int, str], int],
     now: datetime,
     default_source: str,
@@ -159,7 +166,7 @@ def _new_rows(
         if (source, ident) in seen:
             continue
         seen.add((source, ident))
-        account_id = accounts[item.account].pk
+        account_id = accounts[item.account]
         contact_id = contacts[(account_id, item.contact)] if item.contact else None
         rows.append(
             _Row(
@@ -180,7 +187,14 @@ def insert_signals(rows: Sequence[_Row]) -> list[int]:
     """Insert rows in order, skipping any (source, id) already stored; return the
     account of each row stored."""
     if connection.vendor == "postgresql":
-        return _copy_and_insert(rows)
+        stored = staged_insert(
+            table=Signal._meta.db_table,
+            columns=_Row._fields,
+            rows=rows,
+            on_conflict="ON CONFLICT (source, external_id) DO NOTHING",
+            returning="account_id",
+        )
+        return [account_id for (account_id,) in stored]
 
     stored = _stored_pairs({(row.source, row.external_id) for row in rows})
     new = [row for row in rows if (row.source, row.external_id) not in stored]
@@ -188,31 +202,6 @@ def insert_signals(rows: Sequence[_Row]) -> list[int]:
         [Signal(**row._asdict()) for row in new], ignore_conflicts=True, batch_size=2000
     )
     return [row.account_id for row in new]
-
-
-def _copy_and_insert(rows: Sequence[_Row]) -> list[int]:
-    # COPY into a temporary table, then one INSERT ... ON CONFLICT: many times
-    # faster than a long INSERT, and RETURNING says which rows were new. The seq
-    # column keeps receipt order, which ``latest`` relies on for ties.
-    table = Signal._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS incoming_signal ("
-            " seq integer, account_id bigint, contact_id bigint, metric text,"
-            " value double precision, observed_at timestamptz,"
-            " received_at timestamptz, source text, external_id text"
-            ") ON COMMIT DELETE ROWS"
-        )
-        copy_sql = f"COPY incoming_signal (seq, {_COLUMNS}) FROM STDIN"
-        with cursor.cursor.copy(copy_sql) as copy:
-            for seq, row in enumerate(rows):
-                copy.write_row((seq, *row))
-        cursor.execute(
-            f"INSERT INTO {table} ({_COLUMNS}) SELECT {_COLUMNS} FROM incoming_signal"
-            " ORDER BY seq ON CONFLICT (source, external_id) DO NOTHING"
-            " RETURNING account_id"
-        )
-        return [account_id for (account_id,) in cursor.fetchall()]
 
 
 def _stored_pairs(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:

@@ -5,18 +5,21 @@ after new data, a newly published scorecard, the daily point and scores as of
 a past moment.
 """
 
+import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import FloatField, Func, QuerySet
 
 from scorecards import engine
 from scorecards.accounts.models import Account, Contact
 from scorecards.engine.serialize import criterion_json
 from scorecards.ingest.models import Signal
+from scorecards.lib.pgcopy import staged_insert
 from scorecards.scoring.models import (
     AccountScore,
     PointKind,
@@ -141,16 +144,50 @@ def store_scores(scored: Sequence[Scored], *, now: datetime) -> int:
             _log_grade_change(item.account, old, row)
         rows.append(row)
 
-    AccountScore.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["account"],
-        update_fields=[
-            "version", "status", "total", "grade", "coverage", "criteria", "scored_at"
-        ],
-    )  # fmt: skip
-    ScorePoint.objects.bulk_create(points)
+    _write_scores(rows, points)
     return len(points)
+
+
+_SCORE_COLUMNS = (
+    "account_id", "version_id", "status", "total", "grade", "coverage", "criteria",
+    "scored_at",
+)  # fmt: skip
+_POINT_COLUMNS = (
+    "account_id", "at", "kind", "version_id", "status", "total", "grade", "coverage",
+)  # fmt: skip
+
+
+def _write_scores(rows: list[AccountScore], points: list[ScorePoint]) -> None:
+    if connection.vendor != "postgresql":
+        AccountScore.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["account"],
+            update_fields=[name.removesuffix("_id") for name in _SCORE_COLUMNS[1:]],
+        )
+        ScorePoint.objects.bulk_create(points)
+        return
+
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in _SCORE_COLUMNS[1:])
+    staged_insert(
+        table=AccountScore._meta.db_table,
+        columns=_SCORE_COLUMNS,
+        rows=(_values(row, _SCORE_COLUMNS) for row in rows),
+        on_conflict=f"ON CONFLICT (account_id) DO UPDATE SET {updates}",
+    )
+    staged_insert(
+        table=ScorePoint._meta.db_table,
+        columns=_POINT_COLUMNS,
+        rows=(_values(point, _POINT_COLUMNS) for point in points),
+    )
+
+
+def _values(row: AccountScore | ScorePoint, columns: Sequence[str]) -> list[object]:
+    values = [getattr(row, name) for name in columns]
+    if "criteria" in columns:
+        index = columns.index("criteria")
+        values[index] = json.dumps(values[index])  # COPY takes JSON as text
+    return values
 
 
 def _score_row(item: Scored, now: datetime) -> AccountScore:
@@ -209,11 +246,19 @@ def in_chunks(accounts: QuerySet[Account]) -> Iterator[list[Account]]:
         last = chunk[-1].pk
 
 
-def rescore(accounts: QuerySet[Account], *, now: datetime) -> int:
-    """Re-score ``accounts`` under the current scorecards; returns how many changed."""
+def rescore(accounts: QuerySet[Account] | Sequence[Account], *, now: datetime) -> int:
+    """Re-score ``accounts`` under the current scorecards; returns how many changed.
+
+    A query is read in chunks; accounts already loaded are used as they are.
+    """
     versions = current_versions()
+    if isinstance(accounts, QuerySet):
+        chunks: Iterable[Sequence[Account]] = in_chunks(accounts)
+    else:
+        chunks = (accounts[i : i + CHUNK] for i in range(0, len(accounts), CHUNK))
+
     changed = 0
-    for chunk in in_chunks(accounts):
+    for chunk in chunks:
         changed += store_scores(
             score_stored(chunk, versions=versions, as_of=now), now=now
         )
