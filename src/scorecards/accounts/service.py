@@ -30,16 +30,17 @@ def upsert_accounts(
         existing = {
             a.key: a for a in Account.objects.select_for_update().filter(key__in=keys)
         }
-        created, updated = [], []
+        created, updated, seen = [], [], set()
         for item in items:
             account = existing.get(item["key"])
             if account is None:
                 account = Account(key=item["key"])
                 existing[account.key] = account
                 created.append(account)
-            elif account.updated_at != now:
+            elif account.key not in seen:
                 account.updated_at = now  # bulk_update does not apply auto_now
                 updated.append(account)
+            seen.add(account.key)
             for field in ACCOUNT_FIELDS:
                 if field in item:
                     setattr(account, field, item[field])
@@ -72,13 +73,18 @@ def upsert_contacts(
         raise RejectedBatch(errors)
 
     with transaction.atomic():
+        # Lock the accounts first, in id order as ingest does, so a batch of
+        # signals scoring meanwhile cannot interleave with the roles changing.
+        ids = sorted(account.pk for account in accounts.values())
+        list(Account.objects.select_for_update().filter(pk__in=ids).values_list("pk"))
+
         existing = {
             (c.account_id, c.key): c
             for c in Contact.objects.select_for_update().filter(
                 account__in=accounts.values(), key__in={item["key"] for item in items}
             )
         }
-        created, updated = [], []
+        created, updated, seen = [], [], set()
         for item in items:
             account = accounts[item["account"]]
             contact = existing.get((account.pk, item["key"]))
@@ -86,9 +92,10 @@ def upsert_contacts(
                 contact = Contact(account=account, key=item["key"])
                 existing[(account.pk, contact.key)] = contact
                 created.append(contact)
-            elif contact.updated_at != now:
+            elif (account.pk, contact.key) not in seen:
                 contact.updated_at = now  # bulk_update does not apply auto_now
                 updated.append(contact)
+            seen.add((account.pk, contact.key))
             for field in CONTACT_FIELDS:
                 if field in item:
                     setattr(contact, field, item[field] or "")

@@ -69,7 +69,15 @@ def read_database(*, data_dir: Path) -> dict[str, Any]:
     url = env_str("DATABASE_URL")
     if not url:
         sqlite_file = data_dir / "scorecards.sqlite3"
-        return {"ENGINE": SQLITE_ENGINE, "NAME": str(sqlite_file), "OPTIONS": {}}
+        # Tests get a file too, not the in-memory database: concurrent writers
+        # there fail at once instead of waiting for the lock as they do here.
+        test_file = data_dir / "test-scorecards.sqlite3"
+        return {
+            "ENGINE": SQLITE_ENGINE,
+            "NAME": str(sqlite_file),
+            "OPTIONS": {},
+            "TEST": {"NAME": str(test_file)},
+        }
 
     # The URL carries the password, so errors name the variable but never echo it.
     try:
@@ -162,6 +170,10 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:accounts"
+LOGOUT_REDIRECT_URL = "web:login"
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"

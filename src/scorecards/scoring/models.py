@@ -106,3 +106,26 @@ class ScorePoint(models.Model):
                 name="one_daily_point_per_account_day",
             )
         ]
+
+
+class ScheduledRun(models.Model):
+    """One run of a scheduled job, claimed by the first worker to insert this row.
+
+    Every worker keeps the schedule; the unique (job, day) pair is what makes the
+    run happen once across all of them, on every machine.
+    """
+
+    job = models.CharField(max_length=100)
+    day = models.DateField()
+    claimed_at = models.DateTimeField()
+    claimed_by = models.CharField(max_length=200, help_text="the worker's id")
+    task_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-day", "job"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "day"], name="one_run_per_job_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.day.isoformat()}"

@@ -23,5 +23,10 @@ def publish(
         version = publish_scorecard(
             source=source, format=format, author=author, now=now
         )
+        # Lock every account (in id order, as ingest does) so a batch of
+        # signals arriving meanwhile is not overwritten by a score computed
+        # from the data before it.
+        locked = Account.objects.select_for_update().order_by("pk")
+        list(locked.values_list("pk", flat=True))
         rescore(Account.objects.all(), now=now)
     return version

@@ -47,8 +47,10 @@ class EpochSeconds(Func):
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         # Django keeps times in SQLite as 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC.
+        # '%%%%s' survives two rounds of %-formatting (ours, then the backend's
+        # turning %s into placeholders) as strftime's '%s'.
         template = (
-            "((CAST(strftime('%%s', %(expressions)s) AS INTEGER) * 1000000"
+            "((CAST(strftime('%%%%s', %(expressions)s) AS INTEGER) * 1000000"
             " + CAST(substr(%(expressions)s, 21, 6) AS INTEGER)) / 1000000.0)"
         )
         return self.as_sql(compiler, connection, template=template)

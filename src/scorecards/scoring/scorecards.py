@@ -13,16 +13,18 @@ from scorecards.scoring.models import Scorecard, ScorecardVersion
 logger = logging.getLogger(__name__)
 
 # Versions never change once published, so a parsed version can be kept for the
-# life of the process.
-_parsed: dict[int, engine.Scorecard] = {}
+# life of the process. The source is part of the key because SQLite hands a
+# rolled-back version's id to the next one.
+_parsed: dict[tuple[int, str], engine.Scorecard] = {}
 
 
 def parsed(version: ScorecardVersion) -> engine.Scorecard:
     """The engine's scorecard for a stored version, parsed once per process."""
-    card = _parsed.get(version.pk)
+    cache_key = (version.pk, version.source)
+    card = _parsed.get(cache_key)
     if card is None:
         card = engine.build_scorecard(version.definition, version=version.number)
-        _parsed[version.pk] = card
+        _parsed[cache_key] = card
     return card
 
 
@@ -72,15 +74,21 @@ def current_versions() -> list[ScorecardVersion]:
 def versions_at(moment: datetime) -> list[ScorecardVersion]:
     """The version of each scorecard in force at ``moment``.
 
-    A scorecard published after ``moment`` is taken back in time as its first
-    version, so history before the first publication can still be scored.
+    Before the very first publication nothing was in force; the first version
+    of every scorecard is taken back in time then, so history from before the
+    product was set up (an import of last year's data) can still be scored.
     """
-    in_force: dict[int, ScorecardVersion] = {}
-    versions = ScorecardVersion.objects.select_related("scorecard").order_by(
-        "scorecard_id", "number"
+    versions = list(
+        ScorecardVersion.objects.select_related("scorecard").order_by(
+            "scorecard_id", "number"
+        )
     )
+    before_all = all(version.published_at > moment for version in versions)
+
+    in_force: dict[int, ScorecardVersion] = {}
     for version in versions:
-        known = in_force.get(version.scorecard_id)
-        if known is None or version.published_at <= moment:
+        if before_all:
+            in_force.setdefault(version.scorecard_id, version)
+        elif version.published_at <= moment:
             in_force[version.scorecard_id] = version
     return list(in_force.values())

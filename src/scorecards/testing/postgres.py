@@ -11,6 +11,8 @@ on CI (CI set to anything but false), where the run fails instead.
 """
 
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ import pytest
 from scorecards.testing.cluster import PostgresUnavailable, start_cluster
 
 TEST_URL_ENV = "SCORECARDS_TEST_DATABASE_URL"
+TEST_DATA_ENV = "SCORECARDS_TEST_DATA_DIR"
 
 # How the controller tells xdist workers that PostgreSQL is missing, so each of them
 # skips the database tests with the controller's reason instead of trying again.
@@ -87,12 +90,28 @@ def pytest_load_initial_conftests(
     if options.help or options.version:
         return (yield)
 
+    use_private_data_dir(early_config, environ)
+
     if options.database == "postgres":
         choice = choose_postgres(early_config, environ)
     else:
         choice = choose_sqlite(environ)
     early_config.stash[choice_key] = choice
     return (yield)
+
+
+def use_private_data_dir(config: pytest.Config, environ: pytest.MonkeyPatch) -> None:
+    """Give the run a data directory of its own, shared by its xdist workers.
+
+    The SQLite test database is a file there, so two runs in one checkout (a
+    developer's and an editor's) never write to the same database.
+    """
+    data_dir = os.environ.get(TEST_DATA_ENV)
+    if not data_dir:
+        data_dir = tempfile.mkdtemp(prefix="scorecards-test-")
+        environ.setenv(TEST_DATA_ENV, data_dir)
+        config.add_cleanup(lambda: shutil.rmtree(data_dir, ignore_errors=True))
+    environ.setenv("SCORECARDS_DATA_DIR", data_dir)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

@@ -1,0 +1,106 @@
+"""Scoring's background work: the daily point, and the schedule that queues it.
+
+Every worker process keeps the schedule. Once a UTC day has ended (and a few
+minutes have passed), the first worker to claim that day queues one task that
+records the day's points; the others find the claim and do nothing.
+"""
+
+import logging
+import threading
+from datetime import UTC, date, datetime, timedelta
+
+from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.tasks import task
+
+from scorecards.scoring.history import record_daily_points
+from scorecards.scoring.models import ScheduledRun
+
+logger = logging.getLogger(__name__)
+
+DAILY_POINTS = "daily_points"
+
+# Signals stamped late in a day keep arriving for a little while after midnight
+# (batches in flight, clocks a little off); waiting lets them count for that day.
+SETTLE = timedelta(minutes=5)
+
+# How often a worker looks at the schedule. A day is due once, so a minute late
+# costs nothing.
+SCHEDULER_INTERVAL = 60.0
+
+
+def last_complete_day(now: datetime) -> date:
+    """The UTC day that ended most recently before ``now``."""
+    return now.astimezone(UTC).date() - timedelta(days=1)
+
+
+def due_day(now: datetime) -> date:
+    """The day whose points are due at ``now``: yesterday, from 00:05 UTC on."""
+    return last_complete_day(now - SETTLE)
+
+
+@task()
+def record_daily_point(day: str | None = None) -> int:
+    """Record every account's point for ``day`` (ISO date; default yesterday)."""
+    if day is None:
+        when = last_complete_day(datetime.now(UTC))
+    else:
+        when = date.fromisoformat(day)
+    return record_daily_points(when)
+
+
+def claim_day(*, job: str, day: date, now: datetime, worker: str) -> bool:
+    """Claim ``job`` for ``day`` for this worker; False if another has it.
+
+    The unique (job, day) row is the claim. Two workers inserting it at once
+    both pass the read inside get_or_create, but the database lets only one
+    insert through and the other sees the winner's row.
+    """
+    _, created = ScheduledRun.objects.get_or_create(
+        job=job, day=day, defaults={"claimed_at": now, "claimed_by": worker}
+    )
+    return created
+
+
+def enqueue_due_daily_points(*, now: datetime, worker: str) -> date | None:
+    """Queue the due day's points if no worker has yet; returns the day queued."""
+    day = due_day(now)
+
+    # The claim and the task commit together: a worker that dies between them
+    # leaves neither, and the next worker to look claims the day afresh.
+    with transaction.atomic():
+        if not claim_day(job=DAILY_POINTS, day=day, now=now, worker=worker):
+            return None
+        result = record_daily_point.enqueue(day.isoformat())
+        ScheduledRun.objects.filter(job=DAILY_POINTS, day=day).update(
+            task_id=str(result.id)
+        )
+
+    logger.info("daily points for %s queued by %s", day.isoformat(), worker)
+    return day
+
+
+def run_scheduler(*, worker: str, stop: threading.Event) -> None:
+    """Keep the schedule until ``stop`` is set: look, queue what is due, wait.
+
+    It runs in a thread beside the task worker and must outlive any one failure:
+    an error is logged and the next look comes a minute later.
+    """
+    logger.info("scheduler started in %s", worker)
+    try:
+        while not stop.is_set():
+            look_once(worker=worker)
+            stop.wait(SCHEDULER_INTERVAL)
+    finally:
+        # The thread's own connection; nothing else would close it.
+        connection.close()
+    logger.info("scheduler stopped in %s", worker)
+
+
+def look_once(*, worker: str) -> None:
+    close_old_connections()
+    try:
+        enqueue_due_daily_points(now=datetime.now(UTC), worker=worker)
+    except DatabaseError as error:
+        logger.warning("scheduler: the database did not answer: %s", error)
+    except Exception:
+        logger.exception("scheduler: queueing the daily points failed")
