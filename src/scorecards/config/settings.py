@@ -177,6 +177,12 @@ LOGOUT_REDIRECT_URL = "web:login"
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# WhiteNoise serves from here; an empty folder beats a warning on every request
+# before the first collectstatic.
+STATIC_ROOT.mkdir(exist_ok=True)
+
+# A batch of 10,000 signals with long keys and ids runs past Django's 2.5 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 
 # Outside debug mode cookies travel over HTTPS only and plain HTTP is redirected.
 # The health check is exempt: load balancers and container probes call it over plain
