@@ -7,8 +7,18 @@ PYTEST_WORKERS ?= 2
 
 .PHONY: run test lint typecheck pytest pytest-sqlite pytest-postgres bench install clean
 
+# make run is a local development setup: debug mode, SQLite under ./var, the demo
+# portfolio, and one command serving the site with a task worker beside it.
+RUN_HOST := 127.0.0.1
+RUN_PORT := 8000
+
+run: export SCORECARDS_DEBUG = true
 run: $(STAMP)
+	$(BIN)/scorecards migrate
 	$(BIN)/scorecards demo
+	@login="$$($(BIN)/scorecards demo-login)" && \
+	printf '\nScorecards: http://%s:%s/\n%s\n\n' $(RUN_HOST) $(RUN_PORT) "$$login"
+	exec $(BIN)/scorecards serve --host $(RUN_HOST) --port $(RUN_PORT)
 
 test: lint typecheck pytest
 

@@ -107,10 +107,12 @@ def main() -> None:
     )
     print(row)
     print(f"{scored:,} accounts in the output", file=sys.stderr)
-    append_report(row)
+    header = "| job | size | wall time | peak memory |\n|---|---|---|---|\n"
+    append_section("bench/offline_score.py", header + row)
 
 
-def append_report(row: str) -> None:
+def append_section(script: str, table: str) -> None:
+    """Append a dated section with the machine's description to performance.md."""
     report = ROOT / "docs" / "performance.md"
     if not report.exists():
         report.write_text(
@@ -118,11 +120,7 @@ def append_report(row: str) -> None:
         )
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     with report.open("a", encoding="utf-8") as out:
-        out.write(
-            f"\n## {stamp} — bench/offline_score.py\n\n{machine()}\n\n"
-            "| job | size | wall time | peak memory |\n|---|---|---|---|\n"
-            f"{row}\n"
-        )
+        out.write(f"\n## {stamp} — {script}\n\n{machine()}\n\n{table}\n")
 
 
 if __name__ == "__main__":

@@ -86,9 +86,9 @@ criteria:
 """
 
 ACCOUNTS = [
-    {"key": "acme", "name": "Acme Corp", "segment": "strategic", "csm": "dana"},
-    {"key": "globex", "name": "Globex", "segment": "smb", "csm": "lee"},
-    {"key": "initech", "name": "Initech", "segment": "smb", "csm": "lee"},
+    {"key": "acme", "name": "Acme Corp", "segment": "strategic", "csm": "csm-1"},
+    {"key": "globex", "name": "Globex", "segment": "smb", "csm": "csm-2"},
+    {"key": "initech", "name": "Initech", "segment": "smb", "csm": "csm-2"},
 ]
 
 CONTACTS = [

@@ -38,9 +38,9 @@ def test_accounts_are_created_and_updated_by_key(integrator):
         {
             "accounts": [
                 {"key": "umbrella", "name": "Umbrella", "segment": "enterprise",
-                 "tier": "tier-1", "csm": "kim", "arr": 120000.5,
+                 "tier": "tier-1", "csm": "csm-3", "arr": 120000.5,
                  "renewal_date": "2027-03-31", "attributes": {"region": "emea"}},
-                {"key": "acme", "csm": "kim"},
+                {"key": "acme", "csm": "csm-3"},
             ]
         },
     )  # fmt: skip
@@ -52,13 +52,13 @@ def test_accounts_are_created_and_updated_by_key(integrator):
         "name": "Umbrella",
         "segment": "enterprise",
         "tier": "tier-1",
-        "csm": "kim",
+        "csm": "csm-3",
         "arr": 120000.5,
     }
     assert umbrella["renewal_date"] == "2027-03-31"
     assert umbrella["attributes"] == {"region": "emea"}
     acme = Account.objects.get(key="acme")
-    assert (acme.csm, acme.name, acme.segment) == ("kim", "Acme Corp", "strategic")
+    assert (acme.csm, acme.name, acme.segment) == ("csm-3", "Acme Corp", "strategic")
 
 
 @pytest.mark.django_db
@@ -101,7 +101,7 @@ def test_a_bad_account_batch_names_every_problem_and_stores_nothing(integrator):
                 {"key": "neg", "arr": -1},
                 {"key": "cents", "arr": 10.123},
                 {"key": "soon", "renewal_date": "soon"},
-                {"key": "nested", "attributes": {"owner": {"name": "kim"}}},
+                {"key": "nested", "attributes": {"owner": {"name": "csm-3"}}},
                 {"key": "typo", "segmnet": "smb"},
                 {"name": "no key"},
             ]
@@ -238,7 +238,7 @@ def test_the_book_lists_worst_first_with_unscored_accounts_last(integrator, scor
     [
         ({"segment": "smb"}, ["globex", "initech"]),
         ({"segment": ["smb", "strategic"]}, ["acme", "globex", "initech"]),
-        ({"csm": "dana"}, ["acme"]),
+        ({"csm": "csm-1"}, ["acme"]),
         ({"grade": "healthy"}, ["globex"]),
         ({"grade": ["healthy", "watch"]}, ["acme", "globex"]),
         ({"status": "insufficient_data"}, ["initech"]),

@@ -104,9 +104,9 @@ criteria:
 
 ACCOUNTS = """\
 account,name,segment,csm
-initech,Initech,enterprise,dana
-acme,Acme Corp,strategic,dana
-globex,Globex,smb,lee
+initech,Initech,enterprise,csm-1
+acme,Acme Corp,strategic,csm-1
+globex,Globex,smb,csm-2
 """
 
 CONTACTS = """\

@@ -263,7 +263,7 @@ def test_it_refuses_a_contact_for_an_account_the_accounts_file_lacks(book, score
 
 def test_it_refuses_an_account_listed_twice(book, scorecards):
     with book.accounts.open("a", encoding="utf-8") as accounts:
-        accounts.write("acme,Acme Again,smb,lee\n")
+        accounts.write("acme,Acme Again,smb,csm-2\n")
 
     run = scorecards(*book.score_args())
 
@@ -334,7 +334,7 @@ def test_it_reports_every_problem_in_every_file_at_once(book, scorecards):
     book.edit(book.strategic, "window: 120d", "window: 4 months")
     book.edit(book.default, "window: 60d", "window: 60")
     with book.accounts.open("a", encoding="utf-8") as accounts:
-        accounts.write("acme,Acme Again,smb,lee\n")
+        accounts.write("acme,Acme Again,smb,csm-2\n")
     with book.contacts.open("a", encoding="utf-8") as contacts:
         contacts.write("hooli,h1,champion,\n")
     book.edit(book.signals, "acme,qbr_score,4,", "acme,qbr_score,four,")

@@ -1,4 +1,4 @@
-"""`scorecards demo`: a made-up book scored with the bundled scorecards."""
+"""`scorecards demo --offline`: a made-up book scored with the bundled scorecards."""
 
 import time_machine
 import yaml
@@ -26,7 +26,7 @@ def table_rows(text):
 
 @time_machine.travel(NOW, tick=False)
 def test_it_prints_a_table_graded_by_the_bundled_scorecards(scorecards):
-    run = scorecards("demo", "--accounts", "12")
+    run = scorecards("demo", "--offline", "--accounts", "12")
 
     assert run.status == 0
     assert run.stdout.splitlines()[0].split()[:5] == [
@@ -50,9 +50,9 @@ def test_it_prints_a_table_graded_by_the_bundled_scorecards(scorecards):
 
 @time_machine.travel(NOW, tick=False)
 def test_the_same_seed_makes_the_same_book(scorecards):
-    first = scorecards("demo", "--accounts", "5", "--seed", "3")
-    again = scorecards("demo", "--accounts", "5", "--seed", "3")
-    other = scorecards("demo", "--accounts", "5", "--seed", "4")
+    first = scorecards("demo", "--offline", "--accounts", "5", "--seed", "3")
+    again = scorecards("demo", "--offline", "--accounts", "5", "--seed", "3")
+    other = scorecards("demo", "--offline", "--accounts", "5", "--seed", "4")
 
     assert first.stdout == again.stdout
     assert first.stdout != other.stdout
@@ -62,7 +62,9 @@ def test_the_same_seed_makes_the_same_book(scorecards):
 def test_the_written_book_scores_the_same_with_the_score_command(scorecards, tmp_path):
     folder = tmp_path / "book"
 
-    demo = scorecards("demo", "--accounts", "8", "--write", folder, "--format", "json")
+    demo = scorecards(
+        "demo", "--offline", "--accounts", "8", "--write", folder, "--format", "json"
+    )
     score = scorecards(
         "score",
         "--scorecard",
@@ -87,7 +89,7 @@ def test_the_written_book_scores_the_same_with_the_score_command(scorecards, tmp
 
 
 def test_it_refuses_a_book_of_no_accounts(scorecards):
-    run = scorecards("demo", "--accounts", "0")
+    run = scorecards("demo", "--offline", "--accounts", "0")
 
     assert run.status == 2
     assert run.stdout == ""

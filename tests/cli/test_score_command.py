@@ -183,7 +183,7 @@ def test_every_attribute_a_scorecard_lists_must_match(book, scorecards):
     book.edit(
         book.strategic,
         "applies_to: {segment: [strategic, enterprise]}",
-        "applies_to: {segment: [strategic, enterprise], csm: [lee]}",
+        "applies_to: {segment: [strategic, enterprise], csm: [csm-2]}",
     )
 
     run = scorecards(*book.score_args())
@@ -237,7 +237,7 @@ def test_an_account_without_signals_is_listed_when_the_accounts_file_names_it(
     book, scorecards
 ):
     with book.accounts.open("a", encoding="utf-8") as accounts:
-        accounts.write("umbrella,Umbrella,smb,lee\n")
+        accounts.write("umbrella,Umbrella,smb,csm-2\n")
 
     umbrella = scorecards(*book.score_args()).by_account()["umbrella"]
 
@@ -388,7 +388,7 @@ def test_the_table_puts_the_worst_first_and_accounts_without_a_score_last(
         book.default, "key: default", "key: default\napplies_to: {segment: [smb]}"
     )
     with book.accounts.open("a", encoding="utf-8") as accounts:
-        accounts.write("aardvark,Aardvark,partner,lee\n")
+        accounts.write("aardvark,Aardvark,partner,csm-2\n")
 
     run = scorecards(*book.score_args("--format", "table"))
 

@@ -200,7 +200,9 @@ def republish(
 
     def publish_next(key: str, **changes: Any) -> ScorecardVersion:
         source = scorecard_file(key, **changes)
-        return publish(source=source, format="yaml", author="an operator", now=clock.now)
+        return publish(
+            source=source, format="yaml", author="an operator", now=clock.now
+        )
 
     return publish_next
 

@@ -5,7 +5,20 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from scorecards.cli import demo, score
+from scorecards.cli import (
+    createuser,
+    demo,
+    demo_login,
+    manage,
+    migrate,
+    score,
+    serve,
+    snapshot,
+    tokens,
+    worker,
+)
+from scorecards.cli.django_setup import CommandFailed
+from scorecards.config.logformat import StderrHandler
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -13,19 +26,43 @@ def build_parser() -> argparse.ArgumentParser:
         prog="scorecards",
         description="Live, weighted customer health scores.",
     )
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(
+        title="commands", metavar="COMMAND", dest="command", required=True
+    )
     score.add_parser(commands)
     demo.add_parser(commands)
+    serve.add_parser(commands)
+    worker.add_parser(commands)
+    migrate.add_parser(commands)
+    snapshot.add_parser(commands)
+    tokens.add_parser(commands)
+    createuser.add_parser(commands)
+    demo_login.add_parser(commands)
+    manage.add_parser(commands)
     return parser
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    if argv[:1] == ["manage"]:
+        # Everything after `manage`, --help included, is for Django to parse.
+        return argparse.Namespace(
+            command="manage", handler=manage.run, arguments=argv[1:]
+        )
+    return build_parser().parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=[StderrHandler()],
     )
-    args = build_parser().parse_args(argv)
+    args = parse(sys.argv[1:] if argv is None else list(argv))
     try:
         return int(args.handler(args))
+    except CommandFailed as error:
+        print(f"scorecards {args.command}: {error}", file=sys.stderr)
+        return error.status
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -214,8 +214,7 @@ LOGGING: dict[str, Any] = {
     },
     "handlers": {
         "stderr": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stderr",
+            "class": "scorecards.config.logformat.StderrHandler",
             "formatter": "plain",
         },
     },

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import FloatField, Func, QuerySet
 
 from scorecards import engine
@@ -146,7 +146,8 @@ def store_scores(scored: Sequence[Scored], *, now: datetime) -> int:
             _log_grade_change(item.account, old, row)
         rows.append(row)
 
-    _write_scores(rows, points)
+    with transaction.atomic():
+        _write_scores(rows, points)
     return len(points)
 
 

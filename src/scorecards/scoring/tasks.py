@@ -12,8 +12,10 @@ from datetime import UTC, date, datetime, timedelta
 from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.tasks import task
 
+from scorecards.accounts.models import Account
 from scorecards.scoring.history import record_daily_points
 from scorecards.scoring.models import ScheduledRun
+from scorecards.scoring.rescore import rescore
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +43,15 @@ def due_day(now: datetime) -> date:
 @task()
 def record_daily_point(day: str | None = None) -> int:
     """Record every account's point for ``day`` (ISO date; default yesterday)."""
-    if day is None:
-        when = last_complete_day(datetime.now(UTC))
-    else:
-        when = date.fromisoformat(day)
-    return record_daily_points(when)
+    now = datetime.now(UTC)
+    when = last_complete_day(now) if day is None else date.fromisoformat(day)
+    count = record_daily_points(when)
+
+    # Windows, decay and staleness move with the clock even when no data comes
+    # in, so the daily job also brings every current score up to now.
+    changed = rescore(Account.objects.all(), now=now)
+    logger.info("current scores refreshed: %d changed", changed)
+    return count
 
 
 def claim_day(*, job: str, day: date, now: datetime, worker: str) -> bool:
@@ -64,6 +70,11 @@ def claim_day(*, job: str, day: date, now: datetime, worker: str) -> bool:
 def enqueue_due_daily_points(*, now: datetime, worker: str) -> date | None:
     """Queue the due day's points if no worker has yet; returns the day queued."""
     day = due_day(now)
+
+    # Nearly every look finds the day taken; seeing so needs no transaction, and
+    # on SQLite no write lock.
+    if ScheduledRun.objects.filter(job=DAILY_POINTS, day=day).exists():
+        return None
 
     # The claim and the task commit together: a worker that dies between them
     # leaves neither, and the next worker to look claims the day afresh.
