@@ -10,11 +10,13 @@ from django.db import connections
 
 from scorecards.accounts.models import Account
 from scorecards.accounts.service import upsert_accounts
+from scorecards.engine.serialize import iso
 from scorecards.ingest import service as ingest_service
 from scorecards.ingest.models import Signal
 from scorecards.ingest.service import ingest_signals
 from scorecards.scoring import rescore as rescore_module
 from scorecards.scoring.models import AccountScore, PointKind, ScorePoint
+from scorecards.scoring.publish import publish
 
 METRICS = ("qbr_score", "weekly_active_users", "stakeholder_rating")
 CONTACTS = {"acme": ["ceo", "cto", "ops", "intern", None], "globex": ["buyer", None]}
@@ -229,8 +231,8 @@ def test_a_batch_arriving_while_a_scorecard_is_published_is_not_lost(
     batch_stored = threading.Event()
     load_histories = rescore_module.load_histories
 
-    def load_and_linger(ids, metrics, as_of):
-        histories = load_histories(ids, metrics, as_of)
+    def load_and_linger(ids, metrics, as_of, **options):
+        histories = load_histories(ids, metrics, as_of, **options)
         if threading.current_thread().name == "job-0":
             publish_has_read.set()
             # Were the batch not held back until the publication commits, it
@@ -253,3 +255,48 @@ def test_a_batch_arriving_while_a_scorecard_is_published_is_not_lost(
     for account in (cast.acme, cast.globex):
         assert_scored_as_engine(account, clock.now)
     assert AccountScore.objects.get(account=cast.globex).version.number == 2
+
+
+WINDOWED = """\
+key: windowed
+priority: 100
+criteria:
+  - key: escalations
+    metric: open_escalations
+    weight: 1
+    window: 30d
+    stale_after: 14d
+    missing: {value: 0}
+    normalize: {points: [[0, 100], [5, 0]]}
+  - key: usage
+    metric: weekly_active_users
+    weight: 2
+    window: 20d
+    aggregate: mean
+    normalize: {linear: [0, 100]}
+"""
+
+
+@pytest.mark.django_db
+def test_signals_older_than_every_window_still_make_a_criterion_stale(
+    cast, signal, clock, assert_scored_as_engine
+):
+    # Every criterion has a window, so only the last 30 days are read; the
+    # older escalation report still tells that the criterion has gone stale.
+    publish(source=WINDOWED, format="yaml", author="an operator", now=clock.now)
+    ingest_signals(
+        [
+            signal("acme", "open_escalations", 3, days_ago=45),
+            signal("acme", "weekly_active_users", 40, days_ago=25),
+            signal("acme", "weekly_active_users", 60, days_ago=2),
+        ],
+        now=clock.now,
+    )
+
+    stored = AccountScore.objects.get(account=cast.acme)
+    escalations, usage = stored.criteria
+    assert escalations["stale"] is True
+    assert escalations["latest_at"] == iso(clock.now - timedelta(days=45))
+    assert escalations["filled"] is True
+    assert usage["raw"] == 60
+    assert_scored_as_engine(cast.acme, clock.now)

@@ -84,6 +84,13 @@ class Scorecard:
         """Every criterion with its path (group keys joined by ``/``), in file order."""
         yield from _leaves(self.criteria, prefix="")
 
+    def lookback(self) -> timedelta | None:
+        """How far back any criterion looks; None when one has no window."""
+        windows = [criterion.window for _, criterion in self.leaves()]
+        if any(window is None for window in windows):
+            return None
+        return max(window for window in windows if window is not None)
+
     def metrics(self) -> frozenset[str]:
         return frozenset(criterion.metric for _, criterion in self.leaves())
 

@@ -199,7 +199,7 @@ def _window(
     criterion: Criterion, series: MetricSeries | None, t: float
 ) -> tuple[Window, float | None]:
     """The signals inside ``t - window < observed_at <= t`` and the latest up to t."""
-    if series is None or not series.times:
+    if series is None:
         return Window((), (), (), t), None
 
     end = bisect_right(series.times, t)
@@ -207,7 +207,7 @@ def _window(
     if criterion.window is not None:
         start = bisect_right(series.times, t - criterion.window.total_seconds(), 0, end)
 
-    latest_at = series.times[end - 1] if end else None
+    latest_at = series.times[end - 1] if end else series.earlier
     window = Window(
         series.times[start:end],
         series.values[start:end],

@@ -36,19 +36,26 @@ def from_timestamp(seconds: float) -> datetime:
 
 
 class MetricSeries:
-    """One metric's signals for one account, oldest first, ties in receipt order."""
+    """One metric's signals for one account, oldest first, ties in receipt order.
 
-    __slots__ = ("contacts", "times", "values")
+    A series may start part-way through the history, when the reader knows no
+    window reaches further back; ``earlier`` is then the time of the latest
+    signal left out, which is all staleness needs of them.
+    """
+
+    __slots__ = ("contacts", "earlier", "times", "values")
 
     def __init__(
         self,
         times: Sequence[float],
         values: Sequence[float],
         contacts: Sequence[str | None],
+        earlier: float | None = None,
     ) -> None:
         self.times = times
         self.values = values
         self.contacts = contacts
+        self.earlier = earlier
 
     def __len__(self) -> int:
         return len(self.times)
@@ -95,16 +102,17 @@ class _Column:
         self.values.append(value)
         self.contacts.append(contact)
 
-    def series(self) -> MetricSeries:
+    def series(self, earlier: float | None = None) -> MetricSeries:
         times = self.times
         if all(a <= b for a, b in pairwise(times)):
-            return MetricSeries(times, self.values, self.contacts)
+            return MetricSeries(times, self.values, self.contacts, earlier)
 
         order = sorted(range(len(times)), key=times.__getitem__)  # stable
         return MetricSeries(
             array("d", (times[i] for i in order)),
             array("d", (self.values[i] for i in order)),
             [self.contacts[i] for i in order],
+            earlier,
         )
 
 
@@ -117,6 +125,7 @@ class HistoryBuilder[K: Hashable]:
 
     def __init__(self) -> None:
         self._columns: dict[K, dict[str, _Column]] = {}
+        self._earlier: dict[tuple[K, str], float] = {}
 
     def add(
         self,
@@ -134,12 +143,24 @@ class HistoryBuilder[K: Hashable]:
             column = metrics[metric] = _Column()
         column.add(observed_at, value, contact)
 
+    def add_earlier(self, account: K, metric: str, observed_at: float) -> None:
+        """Note the latest signal before the rows given, for a series that does
+        not start at the beginning of the history."""
+        self._columns.setdefault(account, {}).setdefault(metric, _Column())
+        self._earlier[(account, metric)] = observed_at
+
     def accounts(self) -> Iterator[K]:
         return iter(self._columns)
 
     def build(self) -> dict[K, History]:
+        earlier = self._earlier
         return {
-            account: History({m: column.series() for m, column in metrics.items()})
+            account: History(
+                {
+                    metric: column.series(earlier.get((account, metric)))
+                    for metric, column in metrics.items()
+                }
+            )
             for account, metrics in self._columns.items()
         }
 

@@ -9,11 +9,11 @@ import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import FloatField, Func, QuerySet
+from django.db.models import FloatField, Func, Max, QuerySet
 
 from scorecards import engine
 from scorecards.accounts.models import Account, Contact
@@ -74,7 +74,9 @@ def score_stored(
     cards = [parsed(version) for version in versions]
     metrics = set().union(*(card.metrics() for card in cards))
     ids = [account.pk for account in accounts]
-    histories = load_histories(ids, metrics, as_of) if metrics and ids else {}
+    histories = {}
+    if metrics and ids:
+        histories = load_histories(ids, metrics, as_of, lookback=_lookback(cards))
     roles = _roles(ids)
 
     scored = []
@@ -93,23 +95,50 @@ def score_stored(
     return scored
 
 
+def _lookback(cards: Sequence[engine.Scorecard]) -> timedelta | None:
+    lookbacks = [card.lookback() for card in cards]
+    if not lookbacks or any(lookback is None for lookback in lookbacks):
+        return None
+    return max(lookback for lookback in lookbacks if lookback is not None)
+
+
 def load_histories(
-    ids: list[int], metrics: set[str] | frozenset[str], as_of: datetime
+    ids: list[int],
+    metrics: set[str] | frozenset[str],
+    as_of: datetime,
+    *,
+    lookback: timedelta | None = None,
 ) -> dict[int, engine.History]:
     """Each account's signals of ``metrics`` up to ``as_of``, in receipt order.
+
+    With a ``lookback`` (the longest window of the scorecards), only the signals
+    inside it are read, and of the older ones only the latest time per metric,
+    which is what staleness needs: two years of history cost what six months do.
 
     This is the hot path of live scoring, so it reads plain rows with the time
     as seconds, not model instances with datetimes.
     """
+    builder = engine.HistoryBuilder[int]()
+    signals = Signal.objects.filter(account_id__in=ids, metric__in=metrics)
+    if lookback is not None:
+        since = as_of - lookback
+        older = (
+            signals.filter(observed_at__lte=since)
+            .values("account_id", "metric")
+            .annotate(latest=Max("observed_at"))
+            .values_list("account_id", "metric", "latest")
+        )
+        for account_id, metric, latest in older:
+            builder.add_earlier(account_id, metric, latest.timestamp())
+        signals = signals.filter(observed_at__gt=since)
+
     rows = (
-        Signal.objects.filter(account_id__in=ids, metric__in=metrics)
-        .filter(observed_at__lte=as_of)
+        signals.filter(observed_at__lte=as_of)
         .order_by("account_id", "metric", "observed_at", "id")
         .values_list(
             "account_id", "metric", EpochSeconds("observed_at"), "value", "contact_id"
         )
     )
-    builder = engine.HistoryBuilder[int]()
     add = builder.add
     for account_id, metric, seconds, value, contact_id in rows:
         add(account_id, metric, seconds, value, str(contact_id) if contact_id else None)
