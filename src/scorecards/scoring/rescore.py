@@ -72,16 +72,25 @@ def score_stored(
     """Score ``accounts`` as of ``as_of`` under the scorecard ``versions`` given."""
     by_key = {parsed(version).key: version for version in versions}
     cards = [parsed(version) for version in versions]
-    metrics = set().union(*(card.metrics() for card in cards))
-    ids = [account.pk for account in accounts]
+    chosen = {
+        account.pk: engine.choose_scorecard(cards, account.scoring_attributes())
+        for account in accounts
+    }
+
+    # Only what the chosen scorecards read: their metrics, as far back as
+    # their longest window reaches.
+    used = {card.key: card for card in chosen.values() if card is not None}
+    metrics = set().union(*(card.metrics() for card in used.values()))
+    ids = [pk for pk, card in chosen.items() if card is not None]
     histories = {}
     if metrics and ids:
-        histories = load_histories(ids, metrics, as_of, lookback=_lookback(cards))
+        lookback = _lookback(list(used.values()))
+        histories = load_histories(ids, metrics, as_of, lookback=lookback)
     roles = _roles(ids)
 
     scored = []
     for account in accounts:
-        card = engine.choose_scorecard(cards, account.scoring_attributes())
+        card = chosen[account.pk]
         if card is None:
             scored.append(Scored(account, None, engine.unscored(as_of)))
             continue
