@@ -46,5 +46,5 @@ def staged_insert(
             sql += f" RETURNING {returning}"
         cursor.execute(sql)
         rows_back = cursor.fetchall() if returning else []
-        cursor.execute(f"TRUNCATE {stage}")
+        cursor.execute(f"DELETE FROM {stage}")
     return rows_back
