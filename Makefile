@@ -39,6 +39,8 @@ pytest-postgres: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/offline_score.py
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/daily_points.py
 
 install: $(STAMP)
 
