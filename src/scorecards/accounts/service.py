@@ -1,11 +1,11 @@
 """Creating and updating accounts and contacts by their keys, in batches."""
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from scorecards.accounts.models import Account, Contact
 from scorecards.ingest.service import ItemError, RejectedBatch
@@ -17,6 +17,20 @@ ACCOUNT_FIELDS = ("name", "segment", "tier", "csm", "arr", "renewal_date", "attr
 CONTACT_FIELDS = ("role", "name", "email")
 
 
+def once_more_on_conflict[T](work: Callable[[], T]) -> T:
+    """Run ``work``, and once more if a concurrent request created a key first.
+
+    A new key has no row to lock, so two requests creating it at once both
+    try to insert; the second fails, and on the retry finds the row and
+    updates it instead.
+    """
+    try:
+        return work()
+    except IntegrityError:
+        logger.info("a concurrent request created the same key; retrying once")
+        return work()
+
+
 def upsert_accounts(
     items: Sequence[Mapping[str, Any]], *, now: datetime
 ) -> dict[str, int]:
@@ -25,10 +39,19 @@ def upsert_accounts(
     Each item is a mapping with ``key`` and any of ACCOUNT_FIELDS. Touched
     accounts are re-scored: a new segment can mean a new scorecard.
     """
+    return once_more_on_conflict(lambda: _upsert_accounts(items, now))
+
+
+def _upsert_accounts(
+    items: Sequence[Mapping[str, Any]], now: datetime
+) -> dict[str, int]:
     keys = [item["key"] for item in items]
     with transaction.atomic():
         existing = {
-            a.key: a for a in Account.objects.select_for_update().filter(key__in=keys)
+            a.key: a
+            for a in Account.objects.select_for_update()
+            .filter(key__in=keys)
+            .order_by("pk")
         }
         created, updated, seen = [], [], set()
         for item in items:
@@ -62,6 +85,12 @@ def upsert_contacts(
     An unknown account refuses the whole batch. Accounts whose contacts changed
     are re-scored, since a role weighs stakeholder answers.
     """
+    return once_more_on_conflict(lambda: _upsert_contacts(items, now))
+
+
+def _upsert_contacts(
+    items: Sequence[Mapping[str, Any]], now: datetime
+) -> dict[str, int]:
     account_keys = {item["account"] for item in items}
     accounts = {a.key: a for a in Account.objects.filter(key__in=account_keys)}
     errors = [
@@ -76,7 +105,8 @@ def upsert_contacts(
         # Lock the accounts first, in id order as ingest does, so a batch of
         # signals scoring meanwhile cannot interleave with the roles changing.
         ids = sorted(account.pk for account in accounts.values())
-        list(Account.objects.select_for_update().filter(pk__in=ids).values_list("pk"))
+        locked = Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+        list(locked.values_list("pk"))
 
         existing = {
             (c.account_id, c.key): c

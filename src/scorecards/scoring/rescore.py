@@ -7,7 +7,7 @@ a past moment.
 
 import json
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -290,17 +290,30 @@ def in_chunks(accounts: QuerySet[Account]) -> Iterator[list[Account]]:
 def rescore(accounts: QuerySet[Account] | Sequence[Account], *, now: datetime) -> int:
     """Re-score ``accounts`` under the current scorecards; returns how many changed.
 
-    A query is read in chunks; accounts already loaded are used as they are.
+    Accounts already loaded were locked by the caller (as ingest does). A query
+    is read in chunks, each locked in id order, as ingest locks, before its
+    signals are read: a batch of signals arriving meanwhile waits, rather than
+    being overwritten by a score of the data before it.
     """
     versions = current_versions()
-    if isinstance(accounts, QuerySet):
-        chunks: Iterable[Sequence[Account]] = in_chunks(accounts)
-    else:
-        chunks = (accounts[i : i + CHUNK] for i in range(0, len(accounts), CHUNK))
-
-    changed = 0
-    for chunk in chunks:
-        changed += store_scores(
-            score_stored(chunk, versions=versions, as_of=now), now=now
+    if not isinstance(accounts, QuerySet):
+        return sum(
+            _rescore_chunk(accounts[i : i + CHUNK], versions, now)
+            for i in range(0, len(accounts), CHUNK)
         )
-    return changed
+
+    changed, last = 0, 0
+    while True:
+        with transaction.atomic():
+            locked = accounts.select_for_update().filter(pk__gt=last).order_by("pk")
+            chunk = list(locked[:CHUNK])
+            if not chunk:
+                return changed
+            changed += _rescore_chunk(chunk, versions, now)
+        last = chunk[-1].pk
+
+
+def _rescore_chunk(
+    chunk: Sequence[Account], versions: Sequence[ScorecardVersion], now: datetime
+) -> int:
+    return store_scores(score_stored(chunk, versions=versions, as_of=now), now=now)
