@@ -282,3 +282,10 @@ def test_a_bad_filter_is_a_422_naming_it(integrator, params, field):
     assert response.status_code == 422
     [error] = response.json()["errors"]
     assert (error["index"], error["field"]) == (None, field)
+
+
+def test_an_offset_past_any_portfolio_is_refused(integrator, cast):
+    response = integrator.get("/accounts", offset=10**20)
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "offset"

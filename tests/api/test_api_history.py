@@ -272,3 +272,14 @@ def test_an_unknown_account_has_no_history(integrator, route):
     response = integrator.get(f"/accounts/umbrella/{route}")
 
     assert response.status_code == 404
+
+
+def test_a_moment_before_any_history_could_exist_is_refused(integrator, cast):
+    for path, params in (
+        ("/accounts/acme/score", {"as_of": "0001-01-02T00:00:00Z"}),
+        ("/accounts/acme/explain", {"from": "0001-01-02T00:00:00Z"}),
+    ):
+        response = integrator.get(path, **params)
+
+        assert response.status_code == 422, path
+        assert "out of range" in response.json()["errors"][0]["message"]

@@ -230,3 +230,34 @@ def test_an_unknown_scorecard_or_version_is_a_404(integrator, path, message):
 
     assert response.status_code == 404
     assert response.json() == {"errors": [{"message": message}]}
+
+
+SELF_REFERRING = """\
+key: default
+criteria: &all
+  - {group: loop, weight: 1, criteria: *all}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (SELF_REFERRING, "nested too deeply"),
+        ("[" * 100_000, "nested too deeply"),
+        (
+            "key: default\ncriteria:\n  - {key: nps, metric: nps, weight: 1,"
+            " window: 1000000d, normalize: {linear: [0, 10]}}\n",
+            "longer than the longest window",
+        ),
+    ],
+)
+def test_a_scorecard_that_would_never_end_is_refused_not_crashed(
+    integrator, scorecards, text, problem
+):
+    content_type = "application/json" if text.startswith("[") else "application/yaml"
+
+    response = integrator.put("/scorecards/default", text, content_type)
+
+    assert response.status_code == 422
+    messages = " ".join(e["message"] for e in response.json()["errors"])
+    assert problem in messages

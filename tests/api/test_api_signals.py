@@ -350,3 +350,20 @@ def test_a_token_is_all_a_client_needs_no_cookie_or_csrf_token(integrator, signa
     response = strict.post("/signals", {"signals": [signal("acme", "nps", 9)]})
 
     assert response.status_code == 200
+
+
+def test_values_and_times_beyond_what_a_metric_can_mean_are_refused(integrator, signal):
+    batch = [
+        signal("acme", "open_escalations", 1.7e308),
+        signal("acme", "open_escalations", 1)
+        | {"observed_at": "0001-01-01T00:00:00+01:00"},
+        signal("acme", "open_escalations", 1) | {"observed_at": "9999-12-31T23:00:00Z"},
+    ]
+
+    response = integrator.post("/signals", {"signals": batch})
+
+    assert response.status_code == 422
+    problems = [(e["index"], e["field"]) for e in response.json()["errors"]]
+    assert problems == [(0, "value"), (1, "observed_at"), (2, "observed_at")]
+    assert "out of range" in response.json()["errors"][0]["message"]
+    assert Signal.objects.count() == 0

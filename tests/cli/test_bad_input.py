@@ -383,3 +383,16 @@ def test_the_installed_command_exits_with_status_2(book):
     assert done.stderr.startswith(
         f"{book.signals}:3: column 'observed_at': '2026-11-02T10:00:00' has no time"
     )
+
+
+def test_it_refuses_numbers_and_times_no_metric_could_mean(book, scorecards):
+    book.edit(book.signals, "acme,qbr_score,4,", "acme,qbr_score,1e300,")
+    book.edit(book.signals, "2026-10-20T00:00:00Z", "0001-01-01T00:00:00+01:00")
+
+    run = scorecards(*book.score_args())
+
+    assert_refused(
+        run,
+        f"{book.signals}:3: column 'value': 1e+300 is out of range",
+        f"{book.signals}:9: column 'observed_at': '0001-01-01T00:00:00+01:00' is out",
+    )

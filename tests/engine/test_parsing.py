@@ -298,9 +298,11 @@ def test_durations_round_trip(text, expected):
     assert format_duration(expected) == text
 
 
-@pytest.mark.parametrize("text", ["", "d", "14", "1.5d", "-3d", "3m", "14 d"])
+@pytest.mark.parametrize(
+    "text", ["", "d", "14", "1.5d", "-3d", "3m", "14 d", "1000000d", "9" * 30 + "w"]
+)
 def test_bad_durations_are_refused(text):
-    with pytest.raises(ValueError, match=r"duration|longer than zero"):
+    with pytest.raises(ValueError, match=r"duration|longer than"):
         parse_duration(text)
 
 

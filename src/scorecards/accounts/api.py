@@ -179,7 +179,7 @@ class AccountFilters(BaseModel):
         default="score", description="a field, with - for descending; worst first"
     )
     limit: int = Field(default=50, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=10**9)
 
 
 def account_or_404(key: str) -> Account:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from scorecards.engine import HistoryBuilder
+from scorecards.engine.signals import check_moment, check_value
 
 if TYPE_CHECKING:
     import _csv
@@ -61,7 +62,10 @@ def parse_time(text: str) -> datetime:
         raise ValueError(f"{text!r} is not an ISO 8601 time") from None
     if moment.tzinfo is None:
         raise ValueError(f"{text!r} has no time zone (add Z or +00:00)")
-    return moment.astimezone(UTC)
+    try:
+        return check_moment(moment.astimezone(UTC))
+    except OverflowError:
+        raise ValueError(f"{text!r} is out of range (1900 to 9000)") from None
 
 
 def parse_number(text: str) -> float:
@@ -71,7 +75,7 @@ def parse_number(text: str) -> float:
         raise ValueError(f"{text!r} is not a number") from None
     if not math.isfinite(value):
         raise ValueError(f"{text!r} is not a finite number")
-    return value
+    return check_value(value)
 
 
 class _NotUtf8(Exception):

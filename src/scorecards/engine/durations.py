@@ -5,6 +5,7 @@ from datetime import timedelta
 
 _DURATION = re.compile(r"^(?P<count>[0-9]+)(?P<unit>[hdw])$")
 _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+_LONGEST = timedelta(days=36525)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -16,8 +17,10 @@ def parse_duration(text: str) -> timedelta:
     count = int(match["count"])
     if count == 0:
         raise ValueError(f"{text!r} must be longer than zero")
-
-    return count * _UNITS[match["unit"]]
+    duration = count * _UNITS[match["unit"]] if count < 10**7 else _LONGEST * 2
+    if duration > _LONGEST:
+        raise ValueError(f"{text!r} is longer than the longest window, 100 years")
+    return duration
 
 
 def format_duration(value: timedelta) -> str:

@@ -63,16 +63,27 @@ def parse_scorecard(
     return build_scorecard(decode_scorecard(text, format=format), version=version)
 
 
+_TOO_DEEP = ScorecardError(
+    [Problem("", "nested too deeply (or refers to itself through an alias)")]
+)
+
+
 def decode_scorecard(text: str, *, format: Format = "yaml") -> object:
     """The file's data (dicts and lists), not yet validated; syntax errors raise
     ScorecardError."""
-    return _load_json(text) if format == "json" else _load_yaml(text)
+    try:
+        return _load_json(text) if format == "json" else _load_yaml(text)
+    except RecursionError:
+        raise _TOO_DEEP from None
 
 
 def build_scorecard(data: object, *, version: int | None = None) -> Scorecard:
     """Validate already-decoded data (dicts and lists) into a Scorecard."""
     checker = _Checker()
-    scorecard = checker.scorecard(data, version)
+    try:
+        scorecard = checker.scorecard(data, version)
+    except RecursionError:
+        raise _TOO_DEEP from None
     if checker.problems or scorecard is None:
         raise ScorecardError(checker.problems)
     return scorecard

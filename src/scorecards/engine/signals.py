@@ -24,6 +24,30 @@ class Signal:
     id: str | None = None
 
 
+# Limits of what a signal can say. Real metrics stay far inside them; beyond
+# them sums overflow floats and dates overflow windows, so such input is
+# refused at the door with a clear message rather than failing later.
+VALUE_LIMIT = 1e15
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def check_value(value: float) -> float:
+    """``value`` if it is a finite number within VALUE_LIMIT; else ValueError."""
+    if not -VALUE_LIMIT <= value <= VALUE_LIMIT:
+        raise ValueError(
+            f"{value!r} is out of range (at most {VALUE_LIMIT:g} either way)"
+        )
+    return value
+
+
+def check_moment(moment: datetime) -> datetime:
+    """``moment`` if it lies between 1900 and 9000; else ValueError."""
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError(f"{moment.isoformat()} is out of range (1900 to 9000)")
+    return moment
+
+
 def to_timestamp(moment: datetime) -> float:
     """Seconds since the epoch of an aware datetime; naive ones are refused."""
     if moment.tzinfo is None or moment.utcoffset() is None:

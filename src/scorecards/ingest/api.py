@@ -11,9 +11,10 @@ from typing import Annotated
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from scorecards.api.batches import json_body, read_batch
+from scorecards.engine.signals import check_moment, check_value
 from scorecards.ingest.service import (
     MAX_BATCH,
     IncomingSignal,
@@ -24,10 +25,12 @@ from scorecards.ingest.service import (
 router = Router(tags=["signals"])
 
 Key = Annotated[str, Field(min_length=1, max_length=200)]
-Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Finite = Annotated[
+    float, Field(strict=True, allow_inf_nan=False), AfterValidator(check_value)
+]
 # Strict, so that only ISO 8601 text is a time: a bare number would leave the
 # reader to guess between seconds and milliseconds.
-Moment = Annotated[AwareDatetime, Field(strict=True)]
+Moment = Annotated[AwareDatetime, Field(strict=True), AfterValidator(check_moment)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from scorecards.accounts.models import Account
 from scorecards.api.errors import InvalidInput, MalformedBody
 from scorecards.engine.parsing import Format
 from scorecards.engine.serialize import account_json
+from scorecards.engine.signals import check_moment
 from scorecards.scoring import history
 from scorecards.scoring.models import Scorecard, ScorecardVersion, ScorePoint
 from scorecards.scoring.models import Status as ScoreStatus
@@ -259,7 +260,10 @@ def _not_after(field: str, moment: datetime, now: datetime) -> datetime:
     # it would not be the score "as of" anything.
     if moment > now:
         raise InvalidInput(field, "is in the future")
-    return moment
+    try:
+        return check_moment(moment)
+    except ValueError as error:
+        raise InvalidInput(field, str(error)) from None
 
 
 @router.get(
@@ -356,6 +360,7 @@ def explain(
     ``delta``."""
     now = timezone.now()
     end = _not_after("to", end or now, now)
+    start = _not_after("from", start, now)
     if start >= end:
         raise InvalidInput("from", "must be before to")
     account = account_or_404(key)
