@@ -285,7 +285,7 @@ def test_a_retried_signal_counts_once(book, scorecards):
     usage = run.by_account()["globex"]["criteria"][1]
     assert (usage["raw"], usage["count"]) == (2, 1)
     assert run.stderr.startswith(f"{book.signals}: 1 ")
-    assert "1 row repeats an earlier (source, id)" in run.stderr
+    assert "1 row repeats an earlier one" in run.stderr
 
 
 def test_the_same_id_from_another_source_is_another_signal(book, scorecards):
@@ -441,3 +441,16 @@ def test_the_installed_command_scores_a_book(book):
     acme = json.loads(done.stdout)[0]
     assert acme["account"] == "acme"
     assert acme["score"] == pytest.approx(2455 / 36, abs=1e-9)
+
+
+def test_the_same_row_without_an_id_twice_counts_once_as_in_the_service(
+    book, scorecards
+):
+    with book.signals.open("a", encoding="utf-8") as signals:
+        signals.write("acme,open_escalations,2,2026-11-20T00:00:00Z,,,\n")
+        signals.write("acme,open_escalations,2,2026-11-20T00:00:00Z,,,\n")
+
+    run = scorecards(*book.score_args())
+
+    assert run.status == 0
+    assert "1 row repeats an earlier one" in run.stderr

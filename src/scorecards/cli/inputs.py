@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from scorecards.engine import HistoryBuilder
-from scorecards.engine.signals import check_moment, check_value
+from scorecards.engine.signals import check_moment, check_value, derived_id
 
 if TYPE_CHECKING:
     import _csv
@@ -233,7 +233,9 @@ def read_signals(path: Path, book: Book, *, known_accounts: bool) -> list[FilePr
     """Signals in file order, which is their receipt order.
 
     A row repeating an earlier row's (source, id) is a retried delivery: it is
-    counted once, and ``book.repeated`` says how many were passed over.
+    counted once, and ``book.repeated`` says how many were passed over. A row
+    without an id gets one derived from its content, as the service does, so
+    the same row twice counts once here as it does there.
     """
     seen_ids: dict[str, set[str]] = {}
     with _Table(path, ("account", "metric", "value", "observed_at")) as table:
@@ -246,12 +248,14 @@ def read_signals(path: Path, book: Book, *, known_accounts: bool) -> list[FilePr
                 table.fail(f"unknown account {account!r}", line, "account")
                 continue
 
-            if external_id is not None:
-                ids = seen_ids.setdefault(source, set())
-                if external_id in ids:
-                    book.repeated += 1
-                    continue
-                ids.add(external_id)
+            if external_id is None:
+                when = datetime.fromtimestamp(observed_at, UTC)
+                external_id = derived_id(account, metric, value, when, contact)
+            ids = seen_ids.setdefault(source, set())
+            if external_id in ids:
+                book.repeated += 1
+                continue
+            ids.add(external_id)
 
             book.signals.add(account, metric, observed_at, value, contact)
             book.signal_count += 1

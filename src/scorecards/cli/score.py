@@ -95,8 +95,8 @@ def run(args: argparse.Namespace) -> int:
     if book.repeated:
         rows = "row repeats" if book.repeated == 1 else "rows repeat"
         print(
-            f"{args.signals}: {book.repeated} {rows} an earlier (source, id) "
-            "and counted once",
+            f"{args.signals}: {book.repeated} {rows} an earlier one (the same "
+            "source and id, or the same content) and counted once",
             file=sys.stderr,
         )
     return write_results(args, book, scorecards, as_of)

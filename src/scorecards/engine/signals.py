@@ -1,5 +1,6 @@
 """Signals and the per-account history the scoring rules read them from."""
 
+import hashlib
 from array import array
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,27 @@ def check_moment(moment: datetime) -> datetime:
     if not EARLIEST <= moment < LATEST:
         raise ValueError(f"{moment.isoformat()} is out of range (1900 to 9000)")
     return moment
+
+
+def derived_id(
+    account: str, metric: str, value: float, observed_at: datetime, contact: str | None
+) -> str:
+    """A stable id for a signal that came without one, so a retry is recognised.
+
+    Two signals alike in account, metric, value, time and contact are the same
+    observation: counting it once is what a retried request or a file loaded
+    twice needs, and the service and the offline command count alike.
+    """
+    content = "\x1f".join(
+        [
+            account,
+            metric,
+            repr(float(value)),
+            observed_at.astimezone(UTC).isoformat(),
+            contact or "",
+        ]
+    )
+    return "sha256:" + hashlib.sha256(content.encode()).hexdigest()[:40]
 
 
 def to_timestamp(moment: datetime) -> float:

@@ -1,15 +1,15 @@
 """Storing signals: all or nothing, once per (source, id), scored before returning."""
 
-import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import NamedTuple
 
 from django.db import connection, transaction
 
 from scorecards.accounts.models import Account, Contact
+from scorecards.engine.signals import derived_id
 from scorecards.ingest.models import Signal
 from scorecards.lib.pgcopy import staged_insert
 from scorecards.scoring.rescore import rescore
@@ -50,24 +50,6 @@ class IngestResult:
     accepted: int
     duplicates: int
     rescored: int
-
-
-def derived_id(item: IncomingSignal) -> str:
-    """A stable id for a signal sent without one, so that a retry is recognised.
-
-    Two signals alike in account, metric, value, time and contact are the same
-    observation, and counting it once is what a retry needs.
-    """
-    content = "\x1f".join(
-        [
-            item.account,
-            item.metric,
-            repr(float(item.value)),
-            item.observed_at.astimezone(UTC).isoformat(),
-            item.contact or "",
-        ]
-    )
-    return "sha256:" + hashlib.sha256(content.encode()).hexdigest()[:40]
 
 
 def ingest_signals(
@@ -162,7 +144,9 @@ def _new_rows(
     rows, seen = [], set()
     for item in items:
         source = item.source or default_source
-        ident = item.id or derived_id(item)
+        ident = item.id or derived_id(
+            item.account, item.metric, item.value, item.observed_at, item.contact
+        )
         if (source, ident) in seen:
             continue
         seen.add((source, ident))
