@@ -130,3 +130,25 @@ def race_for(day: date, *, workers: list[str]) -> dict[str, bool]:
     for thread in threads:
         thread.join(30)
     return claims
+
+
+@pytest.mark.django_db
+def test_days_missed_while_no_worker_ran_are_caught_up() -> None:
+    enqueue_due_daily_points(now=at(0, 6), worker="web-1:41")
+
+    queued = enqueue_due_daily_points(now=at(0, 6, day=4), worker="web-2:17")
+
+    assert queued == date(2026, 12, 3)
+    days = sorted(ScheduledRun.objects.values_list("day", flat=True))
+    assert days == [NOVEMBER_30, *(date(2026, 12, d) for d in (1, 2, 3))]
+    assert DBTaskResult.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_catching_up_reaches_back_a_week_at_most() -> None:
+    enqueue_due_daily_points(now=at(0, 6), worker="web-1:41")
+
+    enqueue_due_daily_points(now=at(0, 6, day=21), worker="web-2:17")
+
+    days = sorted(ScheduledRun.objects.values_list("day", flat=True))
+    assert days[1:] == [date(2026, 12, d) for d in range(14, 21)]

@@ -29,6 +29,9 @@ SETTLE = timedelta(minutes=5)
 # costs nothing.
 SCHEDULER_INTERVAL = 60.0
 
+# How far back missed days are caught up when the workers were all down.
+CATCH_UP = 7
+
 
 def last_complete_day(now: datetime) -> date:
     """The UTC day that ended most recently before ``now``."""
@@ -68,26 +71,54 @@ def claim_day(*, job: str, day: date, now: datetime, worker: str) -> bool:
 
 
 def enqueue_due_daily_points(*, now: datetime, worker: str) -> date | None:
-    """Queue the due day's points if no worker has yet; returns the day queued."""
-    day = due_day(now)
+    """Queue the due day's points, and any day missed since the last one queued
+    (while no worker ran, up to CATCH_UP days back); returns the latest day queued.
+    """
+    due = due_day(now)
 
     # Nearly every look finds the day taken; seeing so needs no transaction, and
     # on SQLite no write lock.
-    if ScheduledRun.objects.filter(job=DAILY_POINTS, day=day).exists():
+    if ScheduledRun.objects.filter(job=DAILY_POINTS, day=due).exists():
         return None
 
+    queued = None
+    for day in _days_to_queue(due):
+        if _queue_day(day, now=now, worker=worker):
+            queued = day
+    return queued
+
+
+def _days_to_queue(due: date) -> list[date]:
+    """The due day, preceded by the days missed since the last one claimed.
+
+    A new installation has no claim yet and starts with the due day: the days
+    before it had nothing to record.
+    """
+    last = (
+        ScheduledRun.objects.filter(job=DAILY_POINTS, day__lt=due)
+        .order_by("-day")
+        .values_list("day", flat=True)
+        .first()
+    )
+    if last is None:
+        return [due]
+    first = max(last + timedelta(days=1), due - timedelta(days=CATCH_UP - 1))
+    return [first + timedelta(days=n) for n in range((due - first).days + 1)]
+
+
+def _queue_day(day: date, *, now: datetime, worker: str) -> bool:
     # The claim and the task commit together: a worker that dies between them
     # leaves neither, and the next worker to look claims the day afresh.
     with transaction.atomic():
         if not claim_day(job=DAILY_POINTS, day=day, now=now, worker=worker):
-            return None
+            return False
         result = record_daily_point.enqueue(day.isoformat())
         ScheduledRun.objects.filter(job=DAILY_POINTS, day=day).update(
             task_id=str(result.id)
         )
 
     logger.info("daily points for %s queued by %s", day.isoformat(), worker)
-    return day
+    return True
 
 
 def run_scheduler(*, worker: str, stop: threading.Event) -> None:
