@@ -1,0 +1,3 @@
+from scorecards.testing.browser import page
+
+__all__ = ["page"]
