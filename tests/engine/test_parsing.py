@@ -165,6 +165,12 @@ def test_json_reads_the_same_as_yaml(tmp_path):
             "criteria[0].aggregate.stakeholder.max_share: must be between 0 and 1",
         ),
         (
+            "{key: a, metric: m, weight: 1, normalize: {linear: [0, 1]},"
+            " aggregate: {stakeholder: {role_weights: {champion: 1.0e-9}}}}",
+            "criteria[0].aggregate.stakeholder.role_weights.champion: must be 0 or at"
+            " least 1e-06",
+        ),
+        (
             "{key: 'a/b', metric: m, weight: 1, normalize: {linear: [0, 1]}}",
             "criteria[0].key: 'a/b' is not a key",
         ),

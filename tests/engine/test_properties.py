@@ -75,9 +75,12 @@ stakeholder_options = st.fixed_dictionaries(
     {},
     optional={
         "role_weights": st.dictionaries(
-            st.sampled_from(ROLES), st.one_of(st.integers(0, 5), st.floats(0, 5))
+            st.sampled_from(ROLES),
+            st.one_of(st.integers(0, 5), st.just(0.0), st.floats(0.001, 5)),
         ),
-        "default_weight": st.one_of(st.integers(0, 3), st.floats(0, 3)),
+        "default_weight": st.one_of(
+            st.integers(0, 3), st.just(0.0), st.floats(0.001, 3)
+        ),
         "max_share": st.floats(0.05, 1),
         "prior": numbers,
     },

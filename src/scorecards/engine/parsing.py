@@ -36,6 +36,7 @@ from scorecards.engine.scorecard import (
 
 Format = Literal["yaml", "json"]
 
+MIN_CONTACT_WEIGHT = 1e-6
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SCORECARD_FIELDS = {
     "key", "name", "description", "applies_to", "priority", "min_coverage",
@@ -503,9 +504,7 @@ class _Checker:
         role_weights = self.role_weights(
             options.get("role_weights"), _join(path, "role_weights")
         )
-        default_weight = self.number(
-            options, "default_weight", path, default=1.0, low=0
-        )
+        default_weight = self.contact_weight(options, "default_weight", path, 1.0)
         max_share = self.number(options, "max_share", path, low=0, high=1)
         if max_share == 0:
             self.fail(_join(path, "max_share"), "must be greater than 0")
@@ -518,9 +517,24 @@ class _Checker:
         weights = self.mapping(data, path)
         if weights is None:
             return {}
-        for role in weights:
-            self.number(weights, role, path, low=0)
-        return {str(role): float(w) for role, w in weights.items() if _is_number(w)}
+        return {
+            str(role): weight
+            for role in weights
+            if (weight := self.contact_weight(weights, role, path, None)) is not None
+        }
+
+    def contact_weight(
+        self, data: dict[str, Any], name: str, path: str, default: float | None
+    ) -> float | None:
+        # A weight like 1e-313 means nothing a person could intend, and such
+        # tiny floats lose their precision in the shares computed from them.
+        weight = self.number(data, name, path, default=default, low=0)
+        if weight is not None and 0 < weight < MIN_CONTACT_WEIGHT:
+            self.fail(
+                _join(path, name), f"must be 0 or at least {MIN_CONTACT_WEIGHT:g}"
+            )
+            return None
+        return weight
 
     def normalize(self, data: object, path: str) -> Normalizer | None:
         name, options = self.one_of(data, path)
