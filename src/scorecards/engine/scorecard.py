@@ -79,10 +79,18 @@ class Scorecard:
     description: str | None = None
     version: int | None = None
     """Set by whoever stores scorecards; the engine only compares it."""
+    _leaves: tuple[tuple[str, Criterion], ...] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        # Scoring walks the criteria several times per account; the walk is
+        # done once here, as the scorecard never changes.
+        object.__setattr__(self, "_leaves", tuple(_leaves(self.criteria, prefix="")))
 
     def leaves(self) -> Iterator[tuple[str, Criterion]]:
         """Every criterion with its path (group keys joined by ``/``), in file order."""
-        yield from _leaves(self.criteria, prefix="")
+        return iter(self._leaves)
 
     def lookback(self) -> timedelta | None:
         """How far back any criterion looks; None when one has no window."""
