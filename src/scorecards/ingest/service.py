@@ -9,6 +9,7 @@ from typing import NamedTuple
 from django.db import connection, transaction
 
 from scorecards.accounts.models import Account, Contact
+from scorecards.engine.signals import Signal as EngineSignal
 from scorecards.engine.signals import derived_id
 from scorecards.ingest.models import Signal
 from scorecards.lib.pgcopy import staged_insert
@@ -19,15 +20,8 @@ logger = logging.getLogger(__name__)
 MAX_BATCH = 10_000
 
 
-@dataclass(frozen=True, slots=True)
-class IncomingSignal:
-    account: str
-    metric: str
-    value: float
-    observed_at: datetime
-    contact: str | None = None
-    source: str | None = None
-    id: str | None = None
+# A signal as a client sends it is the engine's own Signal: keys, not ids.
+IncomingSignal = EngineSignal
 
 
 @dataclass(frozen=True, slots=True)
