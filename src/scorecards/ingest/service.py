@@ -94,7 +94,7 @@ def _resolve(
     contacts = {
         (account_id, key): pk
         for account_id, key, pk in Contact.objects.filter(
-            account__key__in={account for account, _ in wanted},
+            account_id__in={accounts[key] for key, _ in wanted if key in accounts},
             key__in={contact for _, contact in wanted},
         ).values_list("account_id", "key", "pk")
     }
