@@ -9,6 +9,7 @@ from scorecards.cli import (
     createuser,
     demo,
     demo_login,
+    importing,
     manage,
     migrate,
     score,
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_parser(commands)
     migrate.add_parser(commands)
     snapshot.add_parser(commands)
+    importing.add_parser(commands)
     tokens.add_parser(commands)
     createuser.add_parser(commands)
     demo_login.add_parser(commands)

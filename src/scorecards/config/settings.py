@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "scorecards.accounts",
     "scorecards.ingest",
+    "scorecards.imports",
     "scorecards.scoring",
     "scorecards.api",
     "scorecards.web",

@@ -76,6 +76,17 @@ def ingest_signals(
     return IngestResult(len(stored), len(items) - len(stored), len(touched))
 
 
+def store_signals(
+    items: Sequence[IncomingSignal], *, now: datetime, default_source: str = "api"
+) -> list[int]:
+    """Store a batch as ``ingest_signals`` does, but score nothing: for bulk
+    imports, which re-score every account they touched once, at the end.
+    Returns the account of each signal stored."""
+    accounts, contacts = _resolve(items)
+    with transaction.atomic():
+        return insert_signals(_new_rows(items, accounts, contacts, now, default_source))
+
+
 def check_references(items: Sequence[IncomingSignal]) -> list[ItemError]:
     """The batch's unknown accounts and contacts, found without storing anything."""
     try:
@@ -114,7 +125,7 @@ def _resolve(
     return accounts, contacts
 
 
-class _Row(NamedTuple):
+class SignalRow(NamedTuple):
     """A signal ready to store, in the order of the table's columns below."""
 
     account_id: int
@@ -133,7 +144,7 @@ def _new_rows(
     contacts: dict[tuple[int, str], int],
     now: datetime,
     default_source: str,
-) -> list[_Row]:
+) -> list[SignalRow]:
     """The batch's rows, without the repeats of a (source, id) inside it."""
     rows, seen = [], set()
     for item in items:
@@ -147,7 +158,7 @@ def _new_rows(
         account_id = accounts[item.account]
         contact_id = contacts[(account_id, item.contact)] if item.contact else None
         rows.append(
-            _Row(
+            SignalRow(
                 account_id,
                 contact_id,
                 item.metric,
@@ -161,20 +172,20 @@ def _new_rows(
     return rows
 
 
-def insert_signals(rows: Sequence[_Row]) -> list[int]:
+def insert_signals(rows: Sequence[SignalRow]) -> list[int]:
     """Insert rows in order, skipping any (source, id) already stored; return the
     account of each row stored."""
     if connection.vendor == "postgresql":
         stored = staged_insert(
             table=Signal._meta.db_table,
-            columns=_Row._fields,
+            columns=SignalRow._fields,
             rows=rows,
             on_conflict="ON CONFLICT (source, external_id) DO NOTHING",
             returning="account_id",
         )
         return [account_id for (account_id,) in stored]
 
-    stored = _stored_pairs({(row.source, row.external_id) for row in rows})
+    stored = stored_pairs({(row.source, row.external_id) for row in rows})
     new = [row for row in rows if (row.source, row.external_id) not in stored]
     Signal.objects.bulk_create(
         [Signal(**row._asdict()) for row in new], ignore_conflicts=True, batch_size=2000
@@ -182,7 +193,7 @@ def insert_signals(rows: Sequence[_Row]) -> list[int]:
     return [row.account_id for row in new]
 
 
-def _stored_pairs(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+def stored_pairs(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
     by_source: dict[str, list[str]] = {}
     for source, ident in pairs:
         by_source.setdefault(source, []).append(ident)
