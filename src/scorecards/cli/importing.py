@@ -58,8 +58,6 @@ def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") 
 
 
 def run(args: argparse.Namespace) -> int:
-    from scorecards.imports.service import Options
-
     try:
         mapping = parse_mapping(args.map)
     except ValueError as error:
@@ -77,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from scorecards.imports.runs import execute, start_run
-    from scorecards.imports.service import ImportFailed, iter_problems
+    from scorecards.imports.service import ImportFailed, Options, iter_problems
 
     options = Options(
         source=source,

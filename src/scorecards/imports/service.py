@@ -247,7 +247,9 @@ class _Importer:
     def _reject(self, table: CsvTable, entry: _Entry) -> None:
         self.report.bad += 1
         headers = {column: table.header[i] for column, i in table.columns.items()}
-        for column, message in entry.faults:
+        # In the file's order of columns, as a reader scans the row.
+        faults = sorted(entry.faults, key=lambda f: table.columns.get(f[0] or "", -1))
+        for column, message in faults:
             named = headers.get(column, column) if column is not None else None
             problem = FileProblem(table.name, message, entry.line, named)
             self.report.note(problem)
