@@ -15,6 +15,7 @@ from scorecards.accounts.api import router as accounts
 from scorecards.api.auth import BearerToken
 from scorecards.api.errors import install_handlers
 from scorecards.engine.serialize import iso
+from scorecards.imports.api import router as imports
 from scorecards.ingest.api import router as signals
 from scorecards.scoring.api import router as scoring
 
@@ -53,5 +54,6 @@ install_handlers(api)
 api.add_router("", accounts)
 api.add_router("", signals)
 api.add_router("", scoring)
+api.add_router("", imports)
 
 urlpatterns = [path("", api.urls)]
