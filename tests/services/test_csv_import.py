@@ -223,8 +223,8 @@ def test_a_file_changed_between_check_and_write_stops_the_import(
 
     real_run = service._Importer.run
 
-    def run_then_grow(self, table, *, write, progress, phase="importing"):
-        real_run(self, table, write=write, progress=progress, phase=phase)
+    def run_then_grow(self, table, *, write, progress, **more):
+        real_run(self, table, write=write, progress=progress, **more)
         if not write:
             with path.open("a") as handle:
                 handle.write(f"hooli,nps,1,{when(clock, 1)}\n")
@@ -233,6 +233,26 @@ def test_a_file_changed_between_check_and_write_stops_the_import(
 
     with pytest.raises(ImportFailed, match="changed while it was imported"):
         import_file("signals", path, Options(), now=clock.now)
+
+
+def test_an_account_removed_between_check_and_write_stops_the_import(
+    cast, clock, csv_file, monkeypatch
+):
+    path = csv_file(signals_csv(clock))
+    from scorecards.imports import service
+
+    real_run = service._Importer.run
+
+    def run_then_remove(self, table, *, write, progress, **more):
+        real_run(self, table, write=write, progress=progress, **more)
+        if not write:
+            Account.objects.filter(key="globex").delete()
+
+    monkeypatch.setattr(service._Importer, "run", run_then_remove)
+
+    with pytest.raises(ImportFailed, match="changed while it was imported"):
+        import_file("signals", path, Options(batch_size=2), now=clock.now)
+    assert not Signal.objects.filter(account__key="globex").exists()
 
 
 def test_accounts_are_created_and_updated_with_their_fields(

@@ -29,7 +29,12 @@ from typing import Any, TextIO
 from scorecards.accounts.models import Account, Contact
 from scorecards.accounts.service import upsert_accounts, upsert_contacts
 from scorecards.imports.rows import KINDS, Fault, Kind
-from scorecards.ingest.service import check_references, store_signals, stored_pairs
+from scorecards.ingest.service import (
+    RejectedBatch,
+    check_references,
+    store_signals,
+    stored_pairs,
+)
 from scorecards.lib.csvtable import CsvTable, FileProblem
 from scorecards.scoring.rescore import rescore
 
@@ -127,11 +132,15 @@ def import_file(
     checked = report.rows
     report.rows = 0
     with CsvTable(path, kind.required, mapping=options.mapping, name=name) as table:
-        importer.run(table, write=True, progress=progress)
+        try:
+            importer.run(table, write=True, progress=progress, checked=True)
+        except RejectedBatch:
+            report.problem_count += 1  # an account or contact went meanwhile
     if report.problem_count or report.rows != checked:
         raise ImportFailed(
-            f"{report.file} changed while it was imported: check it and import it "
-            "again (what was written stays, and is not written twice)"
+            f"{report.file}, or the accounts it names, changed while it was "
+            "imported: check it and import it again (what was written stays, "
+            "and is not written twice)"
         )
     return _finish(importer.close(), started)
 
@@ -170,15 +179,20 @@ class _Importer:
         write: bool,
         progress: Progress | None,
         phase: str = "importing",
+        checked: bool = False,
     ) -> None:
+        """Read the file through, writing its good rows if ``write``. A file
+        ``checked`` before has its references checked as it is written."""
         total = table.path.stat().st_size
         if self.options.skip_bad and not self.options.dry_run:
             path = self.options.rejects or _beside(table.path)
             self._rejects = _Rejects(path, table.header)
         rows = table.all_rows()
+        columns = list(table.columns.items())
         while batch := list(islice(rows, self.options.batch_size)):
-            entries = [self._read(table, line, row) for line, row in batch]
-            self._check_references(entries)
+            entries = [self._read(table, columns, line, row) for line, row in batch]
+            if not checked:
+                self._check_references(entries)
             good = [entry for entry in entries if not entry.faults]
             for entry in entries:
                 if entry.faults:
@@ -201,12 +215,16 @@ class _Importer:
             self._rescore()
         return self.report
 
-    def _read(self, table: CsvTable, line: int, row: list[str]) -> _Entry:
+    def _read(
+        self,
+        table: CsvTable,
+        columns: list[tuple[str, int]],
+        line: int,
+        row: list[str],
+    ) -> _Entry:
         if len(row) != table.width:
             return _Entry(line, row, None, [(None, table.width_problem(row))])
-        fields = {
-            column: row[position].strip() for column, position in table.columns.items()
-        }
+        fields = {column: row[position].strip() for column, position in columns}
         item, faults = self.kind.read(fields, self.options.source)
         if not faults:
             faults = self._repeated(item, line)
