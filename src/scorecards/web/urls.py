@@ -1,14 +1,17 @@
-"""The web app's pages: sign-in, and the accounts list at the root."""
+"""The web app's pages: sign-in, the accounts list at the root, imports."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from scorecards.web import views
+from scorecards.web import imports, views
 
 app_name = "web"
 
 urlpatterns = [
     path("", views.accounts, name="accounts"),
+    path("imports/", imports.imports, name="imports"),
+    path("imports/<int:run_id>/", imports.import_run, name="import"),
+    path("imports/<int:run_id>/rejects", imports.import_rejects, name="import-rejects"),
     path(
         "login/",
         auth_views.LoginView.as_view(

@@ -1,0 +1,70 @@
+"""An admin imports a CSV file through the form, in a real headless Chromium."""
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import pytest
+
+from scorecards.accounts.service import upsert_accounts
+from scorecards.imports.models import ImportRun
+from scorecards.imports.runs import run_queued_import
+from scorecards.scoring.models import AccountScore
+from scorecards.scoring.publish import publish
+
+PASSWORD = "a-long-test-password-for-admin-01"
+CARD = """\
+key: default
+criteria:
+  - {key: usage, metric: weekly_active_users, weight: 1,
+     normalize: {linear: [0, 100]}}
+"""
+
+
+@pytest.fixture
+def book(transactional_db, django_user_model):
+    now = datetime.now(UTC)
+    publish(source=CARD, format="yaml", author="cs-ops", now=now)
+    upsert_accounts([{"key": "acme"}], now=now)
+    django_user_model.objects.create_user("admin-01", password=PASSWORD, is_staff=True)
+
+
+def worker[T](work: Callable[[], T]) -> T:
+    """Run database work apart from Playwright's event loop, as a worker would."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
+
+
+def test_an_admin_uploads_a_file_and_the_page_follows_it_to_done(
+    live_server, book, page, tmp_path
+):
+    observed = datetime.now(UTC).replace(microsecond=0).isoformat()
+    csv_file = tmp_path / "usage.csv"
+    csv_file.write_text(
+        "ACCOUNT,METRIC,VALUE,OBSERVED_AT\n"
+        f"acme,weekly_active_users,72,{observed}\n"
+        f"hooli,weekly_active_users,5,{observed}\n"
+    )
+    page.goto(f"{live_server.url}/login/?next=/imports/")
+    page.get_by_label("Username").fill("admin-01")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    page.get_by_label("The file holds").select_option("signals")
+    page.locator("input[type=file]").set_input_files(str(csv_file))
+    page.get_by_label("Import the good rows and set the bad ones aside").check()
+    page.get_by_role("button", name="Import").click()
+
+    page.wait_for_selector("text=Waiting for a worker")
+    worker(lambda: run_queued_import.call(ImportRun.objects.get().pk))
+    page.wait_for_selector("text=Done.", timeout=10_000)  # the page refreshes
+
+    facts = page.locator(".facts").inner_text()
+    assert facts.split()[facts.split().index("Bad") + 2] == "1"
+    [problem] = page.locator("table.problems tbody tr").all_inner_texts()
+    assert "unknown account 'hooli'" in problem
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the rejected rows").click()
+    assert download.value.suggested_filename == "usage.rejects.csv"
+    score = worker(lambda: AccountScore.objects.get(account__key="acme").total)
+    assert score == pytest.approx(72)
