@@ -150,3 +150,55 @@ def test_a_retry_spelling_the_same_moment_in_another_zone_is_a_duplicate(
 
     assert retry == IngestResult(accepted=0, duplicates=1, rescored=0)
     assert Signal.objects.count() == 1
+
+
+def test_a_replacing_signal_overwrites_the_stored_one_and_moves_the_score(
+    cast, signal, clock
+):
+    first = signal("globex", "qbr_score", 2, source="survey", id="resp-1")
+    ingest_signals([first], now=clock.now)
+
+    edited = signal("globex", "qbr_score", 5, source="survey", id="resp-1")
+    result = ingest_signals([edited], now=clock.now, replace=True)
+
+    assert (result.accepted, result.duplicates, result.rescored) == (1, 0, 1)
+    assert Signal.objects.get(source="survey", external_id="resp-1").value == 5
+    qbr = AccountScore.objects.get(account=cast.globex).criteria[0]
+    assert qbr["raw"] == 5
+
+
+def test_a_replacing_signal_sent_again_changes_nothing(cast, signal, clock):
+    answer = signal("globex", "qbr_score", 4, source="survey", id="resp-1")
+    ingest_signals([answer], now=clock.now, replace=True)
+    points = ScorePoint.objects.count()
+
+    again = ingest_signals([answer], now=clock.now, replace=True)
+
+    assert (again.accepted, again.duplicates, again.rescored) == (0, 1, 0)
+    assert ScorePoint.objects.count() == points
+
+
+def test_a_replacing_signal_moved_to_another_account_rescored_both(cast, signal, clock):
+    ingest_signals(
+        [signal("globex", "qbr_score", 5, source="survey", id="resp-1")],
+        now=clock.now,
+    )
+    moved = signal("initech", "qbr_score", 5, source="survey", id="resp-1")
+
+    result = ingest_signals([moved], now=clock.now, replace=True)
+
+    assert result.rescored == 2
+    assert Signal.objects.get(external_id="resp-1").account == cast.initech
+    globex = AccountScore.objects.get(account=cast.globex)
+    assert globex.criteria[0]["raw"] is None
+
+
+def test_of_repeats_in_a_replacing_batch_the_last_counts(cast, signal, clock):
+    batch = [
+        signal("globex", "qbr_score", value, source="survey", id="resp-1")
+        for value in (1, 3, 2)
+    ]
+
+    ingest_signals(batch, now=clock.now, replace=True)
+
+    assert Signal.objects.get(external_id="resp-1").value == 2

@@ -47,7 +47,11 @@ class IngestResult:
 
 
 def ingest_signals(
-    items: Sequence[IncomingSignal], *, now: datetime, default_source: str = "api"
+    items: Sequence[IncomingSignal],
+    *,
+    now: datetime,
+    default_source: str = "api",
+    replace: bool = False,
 ) -> IngestResult:
     """Store a batch of signals and re-score the accounts they touch.
 
@@ -55,7 +59,9 @@ def ingest_signals(
     2. Lock the touched accounts (in id order, so two batches cannot deadlock)
        so concurrent batches for one account score one after the other.
     3. Skip signals whose (source, id) is already stored or repeated in the
-       batch; store the rest.
+       batch; store the rest. With ``replace``, a signal whose (source, id) is
+       stored replaces it instead (an answer edited at its source), and of
+       repeats in the batch the last one counts.
     4. Re-score the accounts that received something, in the same transaction.
     """
     if len(items) > MAX_BATCH:
@@ -65,15 +71,64 @@ def ingest_signals(
     accounts, contacts = _resolve(items)
 
     with transaction.atomic():
-        locked = Account.objects.select_for_update().filter(pk__in=accounts.values())
+        if replace:
+            rows = _new_rows(items[::-1], accounts, contacts, now, default_source)
+            rows.reverse()
+            earlier = _stored_signals(rows)
+            ids = {*accounts.values(), *(s.account_id for s in earlier.values())}
+        else:
+            rows = _new_rows(items, accounts, contacts, now, default_source)
+            ids = set(accounts.values())
+        locked = Account.objects.select_for_update().filter(pk__in=ids)
         by_pk = {account.pk: account for account in locked.order_by("pk")}
-        rows = _new_rows(items, accounts, contacts, now, default_source)
-        stored = insert_signals(rows)
-        touched = set(stored)
+        if replace:
+            stored, touched = _replace_signals(rows, earlier, now)
+        else:
+            stored = insert_signals(rows)
+            touched = set(stored)
         if touched:
             rescore([by_pk[pk] for pk in sorted(touched)], now=now)
 
     return IngestResult(len(stored), len(items) - len(stored), len(touched))
+
+
+def _stored_signals(rows: Sequence["SignalRow"]) -> dict[tuple[str, str], Signal]:
+    by_source: dict[str, list[str]] = {}
+    for row in rows:
+        by_source.setdefault(row.source, []).append(row.external_id)
+    found = {}
+    for source, idents in by_source.items():
+        for signal in Signal.objects.filter(source=source, external_id__in=idents):
+            found[(signal.source, signal.external_id)] = signal
+    return found
+
+
+_REPLACED = ("account_id", "contact_id", "metric", "value", "observed_at")
+
+
+def _replace_signals(
+    rows: Sequence["SignalRow"], earlier: dict[tuple[str, str], Signal], now: datetime
+) -> tuple[list[int], set[int]]:
+    """Store new rows; overwrite stored ones that say something else. Returns the
+    account of each row stored or changed, and every account touched (a signal
+    moved to another account touches both)."""
+    new = [row for row in rows if (row.source, row.external_id) not in earlier]
+    stored = insert_signals(new)
+    touched = set(stored)
+    changed = []
+    for row in rows:
+        signal = earlier.get((row.source, row.external_id))
+        if signal is None:
+            continue
+        if all(getattr(signal, name) == getattr(row, name) for name in _REPLACED):
+            continue
+        touched.update((signal.account_id, row.account_id))
+        for name in _REPLACED:
+            setattr(signal, name, getattr(row, name))
+        signal.received_at = now
+        changed.append(signal)
+    Signal.objects.bulk_update(changed, [*_REPLACED, "received_at"])
+    return stored + [signal.account_id for signal in changed], touched
 
 
 def store_signals(
