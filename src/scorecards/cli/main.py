@@ -15,6 +15,7 @@ from scorecards.cli import (
     score,
     serve,
     snapshot,
+    sources,
     tokens,
     worker,
 )
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_parser(commands)
     snapshot.add_parser(commands)
     importing.add_parser(commands)
+    sources.add_parser(commands)
     tokens.add_parser(commands)
     createuser.add_parser(commands)
     demo_login.add_parser(commands)

@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "scorecards.accounts",
     "scorecards.ingest",
     "scorecards.imports",
+    "scorecards.sources",
     "scorecards.scoring",
     "scorecards.api",
     "scorecards.web",

@@ -7,5 +7,6 @@ from scorecards.config.health import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("scorecards.api.urls")),
+    path("", include("scorecards.sources.urls")),
     path("", include("scorecards.web.urls")),
 ]

@@ -1,0 +1,110 @@
+"""Each kind of source's settings, checked when they are set, never at use.
+
+Settings come from a YAML (or JSON) file given to ``scorecards source``; a bad
+one is refused with every problem named by its path in the file.
+"""
+
+from typing import Annotated, Any, Literal
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from scorecards.api.errors import describe
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DelightedSettings(Settings):
+    """A Delighted survey response: the account from a person property, the
+    contact from another one, or else by the person's email."""
+
+    metric: Name = "nps"
+    account_property: Name = "account"
+    contact_property: Name | None = None
+
+
+class TypeformSettings(Settings):
+    """A Typeform response: the NPS answer found by its field's ref, the account
+    and contact in hidden fields."""
+
+    metric: Name = "nps"
+    nps_field_ref: Name = "nps"
+    account_field: Name = "account"
+    contact_field: Name = "contact"
+
+
+class ActivityRule(Settings):
+    """Events turned into one daily metric per account.
+
+    ``count`` counts the events, ``distinct_users`` counts the users who sent
+    any of them, ``sum`` adds up a numeric ``property`` of them; each over the
+    ``days`` ending with the day (1 for the day alone, 7 for a trailing week).
+    """
+
+    metric: Name
+    aggregate: Literal["count", "distinct_users", "sum"]
+    events: list[Name] = Field(default_factory=lambda: ["*"], min_length=1)
+    property: Name | None = None
+    days: int = Field(default=1, ge=1, le=90)
+
+    @model_validator(mode="after")
+    def _property_for_sums(self) -> "ActivityRule":
+        if self.aggregate == "sum" and not self.property:
+            raise ValueError("a sum needs the property to add up")
+        return self
+
+
+class SegmentSettings(Settings):
+    """Segment-style calls: ``group`` ties a user to the account whose key is the
+    groupId, or the group trait named by ``account_trait``."""
+
+    account_trait: Name | None = None
+    rules: list[ActivityRule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_rule_per_metric(self) -> "SegmentSettings":
+        metrics = [rule.metric for rule in self.rules]
+        repeated = sorted({m for m in metrics if metrics.count(m) > 1})
+        if repeated:
+            raise ValueError(f"more than one rule makes {', '.join(repeated)}")
+        return self
+
+
+class SalesforceSettings(Settings):
+    """Filled in by the Salesforce connector's own settings."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+SCHEMAS: dict[str, type[Settings]] = {
+    "delighted": DelightedSettings,
+    "typeform": TypeformSettings,
+    "segment": SegmentSettings,
+    "salesforce": SalesforceSettings,
+}
+
+
+class SettingsError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+def check_settings(kind: str, data: Any) -> dict[str, Any]:
+    """``data`` as ``kind``'s settings, defaults filled in; SettingsError lists
+    every problem by its path."""
+    if data is None:
+        data = {}
+    try:
+        settings = SCHEMAS[kind].model_validate(data)
+    except pydantic.ValidationError as error:
+        problems = []
+        for problem in error.errors(include_url=False):
+            path = ".".join(str(part) for part in problem["loc"]) or "settings"
+            problems.append(f"{path}: {describe(problem)}")
+        raise SettingsError(problems) from None
+    return settings.model_dump(mode="json")
