@@ -48,6 +48,11 @@ def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") 
         "--force", action="store_true",
         help="load even if the database already has accounts",
     )  # fmt: skip
+    parser.add_argument(
+        "--feeds", type=Path, metavar="DIR",
+        help="write sample feeds for the demo accounts to DIR instead (a "
+        "Salesforce export, a Segment batch, a Delighted answer); see the README",
+    )  # fmt: skip
     offline = parser.add_argument_group("offline mode")
     offline.add_argument(
         "--offline", action="store_true",
@@ -74,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     now = datetime.now(UTC)
+    if args.feeds is not None:
+        return _write_feeds(args, accounts=accounts, now=now)
     if args.offline:
         return _run_offline(args, accounts=accounts, days=days, now=now)
     return _run_database(args, accounts=accounts, days=days, now=now)
@@ -98,6 +105,28 @@ def _check(args: argparse.Namespace, *, accounts: int, days: int) -> str | None:
     if args.force and args.offline:
         return "--force: only without --offline"
     return None
+
+
+def _write_feeds(args: argparse.Namespace, *, accounts: int, now: datetime) -> int:
+    from scorecards.demo.feeds import SALESFORCE_MAP, write_feeds
+
+    for path in write_feeds(args.feeds, accounts=accounts, seed=args.seed, now=now):
+        print(f"wrote {path}")
+    folder = args.feeds
+    print(
+        "\nTry them against the running demo:\n"
+        f"  scorecards import accounts {folder}/salesforce/Account.csv "
+        f"{SALESFORCE_MAP}\n"
+        f"  KEY=$(scorecards source add segment product --settings "
+        f"{folder}/segment/rules.yaml)\n"
+        f'  curl -u "$KEY:" -H "Content-Type: application/json" '
+        f"--data @{folder}/segment/batch.json http://127.0.0.1:8000/v1/batch\n"
+        "  HOOK=$(scorecards source add delighted delighted-nps)\n"
+        '  curl -H "Content-Type: application/json" '
+        f"--data @{folder}/delighted/response.json "
+        "http://127.0.0.1:8000/hooks/delighted/$HOOK"
+    )
+    return 0
 
 
 def _run_offline(
