@@ -256,6 +256,7 @@ def test_segments_own_library_sends_events_that_move_a_score(
     """The real segment-analytics-python client, batching and gzipping in its
     background thread, pointed at the running server."""
     from segment.analytics import Client
+    from segment.analytics import request as segment_request
 
     _, key = create_source(kind="segment", name="product", settings=RULES, now=now)
     failures = []
@@ -273,6 +274,9 @@ def test_segments_own_library_sends_events_that_move_a_score(
     client.identify("u-1", {"email": "u1@globex.example"}, timestamp=moment)
     client.flush()
     client.shutdown()
+    # The library keeps one HTTP session for the process; closing it ends the
+    # server's keep-alive thread, and with it that thread's database session.
+    segment_request._session.close()
 
     assert failures == []
     assert ProductEvent.objects.filter(account__key="globex").count() == 3

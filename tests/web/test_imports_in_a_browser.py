@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connections
 
 from scorecards.accounts.service import upsert_accounts
 from scorecards.imports.models import ImportRun
@@ -31,8 +32,15 @@ def book(transactional_db, django_user_model):
 
 def worker[T](work: Callable[[], T]) -> T:
     """Run database work apart from Playwright's event loop, as a worker would."""
+
+    def in_thread() -> T:
+        try:
+            return work()
+        finally:
+            connections.close_all()  # a thread's connection dies with it
+
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(work).result()
+        return pool.submit(in_thread).result()
 
 
 def test_an_admin_uploads_a_file_and_the_page_follows_it_to_done(
