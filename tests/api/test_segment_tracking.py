@@ -89,14 +89,14 @@ def test_grouped_users_events_become_daily_metrics_and_move_the_score(
     assert response.status_code == 200, response.content
     assert response.json()["events"] == 4
     assert stored("weekly_active_users") == {
-        "weekly_active_users:2026-06-14": 2,
-        "weekly_active_users:2026-06-15": 2,  # u-2 was active within the week
+        "weekly_active_users:globex:2026-06-14": 2,
+        "weekly_active_users:globex:2026-06-15": 2,  # u-2 was active within the week
     }
     assert stored("reports_created") == {
-        "reports_created:2026-06-14": 2,
-        "reports_created:2026-06-15": 0,
+        "reports_created:globex:2026-06-14": 2,
+        "reports_created:globex:2026-06-15": 0,
     }
-    signal = Signal.objects.get(external_id="weekly_active_users:2026-06-15")
+    signal = Signal.objects.get(external_id="weekly_active_users:globex:2026-06-15")
     assert signal.source == "product"
     assert signal.observed_at == datetime(2026, 6, 15, tzinfo=UTC)
     usage = next(
@@ -115,7 +115,7 @@ def test_a_batch_sent_again_counts_each_event_once(client, write_key):
 
     assert again.json()["duplicates"] == 1
     assert ProductEvent.objects.count() == 1
-    assert stored("reports_created")["reports_created:2026-06-14"] == 1
+    assert stored("reports_created")["reports_created:globex:2026-06-14"] == 1
 
 
 def test_a_late_event_replaces_its_days_value(client, write_key):
@@ -124,7 +124,7 @@ def test_a_late_event_replaces_its_days_value(client, write_key):
 
     call(client, "/v1/track", track("u-1", "Report Created", n=7), write_key)
 
-    assert stored("reports_created")["reports_created:2026-06-14"] == 2
+    assert stored("reports_created")["reports_created:globex:2026-06-14"] == 2
     assert Signal.objects.filter(metric="reports_created").count() == 1
 
 
@@ -136,7 +136,7 @@ def test_events_before_the_group_call_wait_and_then_count(client, write_key):
     call(client, "/v1/group", group("u-9"), write_key)
 
     assert ProductEvent.objects.get().account.key == "globex"
-    assert stored("reports_created")["reports_created:2026-06-14"] == 1
+    assert stored("reports_created")["reports_created:globex:2026-06-14"] == 1
 
 
 def test_a_sum_adds_up_a_numeric_property(client, write_key):
@@ -149,7 +149,7 @@ def test_a_sum_adds_up_a_numeric_property(client, write_key):
 
     call(client, "/v1/batch", {"batch": batch}, write_key)
 
-    assert stored("seats_used")["seats_used:2026-06-14"] == 15.5
+    assert stored("seats_used")["seats_used:globex:2026-06-14"] == 15.5
 
 
 def test_context_group_id_places_an_event_without_a_group_call(client, write_key):
@@ -157,7 +157,7 @@ def test_context_group_id_places_an_event_without_a_group_call(client, write_key
 
     call(client, "/v1/batch", {"batch": [event]}, write_key)
 
-    assert stored("reports_created")["reports_created:2026-06-14"] == 1
+    assert stored("reports_created")["reports_created:globex:2026-06-14"] == 1
 
 
 def test_identify_updates_a_known_contacts_details(client, write_key, now):
@@ -280,8 +280,8 @@ def test_segments_own_library_sends_events_that_move_a_score(
 
     assert failures == []
     assert ProductEvent.objects.filter(account__key="globex").count() == 3
-    assert stored("weekly_active_users")["weekly_active_users:2026-06-15"] == 3
-    assert stored("reports_created")["reports_created:2026-06-15"] == 3
+    assert stored("weekly_active_users")["weekly_active_users:globex:2026-06-15"] == 3
+    assert stored("reports_created")["reports_created:globex:2026-06-15"] == 3
     usage = next(
         c
         for c in AccountScore.objects.get(account__key="globex").criteria

@@ -16,6 +16,7 @@ from scorecards.cli import (
     serve,
     snapshot,
     sources,
+    sync,
     tokens,
     worker,
 )
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot.add_parser(commands)
     importing.add_parser(commands)
     sources.add_parser(commands)
+    sync.add_parser(commands)
     tokens.add_parser(commands)
     createuser.add_parser(commands)
     demo_login.add_parser(commands)

@@ -139,10 +139,18 @@ def run_scheduler(*, worker: str, stop: threading.Event) -> None:
 
 
 def look_once(*, worker: str) -> None:
+    from scorecards.sources.salesforce import enqueue_due_syncs
+
     close_old_connections()
-    try:
-        enqueue_due_daily_points(now=datetime.now(UTC), worker=worker)
-    except DatabaseError as error:
-        logger.warning("scheduler: the database did not answer: %s", error)
-    except Exception:
-        logger.exception("scheduler: queueing the daily points failed")
+    now = datetime.now(UTC)
+    jobs = (
+        ("the daily points", lambda: enqueue_due_daily_points(now=now, worker=worker)),
+        ("the Salesforce syncs", lambda: enqueue_due_syncs(now=now)),
+    )
+    for what, job in jobs:
+        try:
+            job()
+        except DatabaseError as error:
+            logger.warning("scheduler: the database did not answer: %s", error)
+        except Exception:
+            logger.exception("scheduler: queueing %s failed", what)

@@ -74,10 +74,99 @@ class SegmentSettings(Settings):
         return self
 
 
-class SalesforceSettings(Settings):
-    """Filled in by the Salesforce connector's own settings."""
+class Secret(Settings):
+    """A secret, never in the settings themselves: named by the environment
+    variable or the file that holds it."""
 
-    model_config = ConfigDict(extra="allow")
+    env: Name | None = None
+    file: Name | None = None
+
+    @model_validator(mode="after")
+    def _one_place(self) -> "Secret":
+        if (self.env is None) == (self.file is None):
+            raise ValueError("give either env or file")
+        return self
+
+
+class SalesforceLogin(Settings):
+    """How to sign in: a user's password and security token, or an OAuth
+    connected app's client credentials (which needs a My Domain, e.g.
+    ``acme.my``)."""
+
+    method: Literal["password", "client_credentials"] = "password"
+    domain: Name = "login"
+    version: Annotated[str, Field(pattern=r"^\d+\.\d$")] = "59.0"
+    username: Name | None = None
+    password: Secret | None = None
+    security_token: Secret | None = None
+    consumer_key: Name | None = None
+    consumer_secret: Secret | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> "SalesforceLogin":
+        if self.method == "password":
+            wanted = ("username", "password", "security_token")
+        else:
+            wanted = ("consumer_key", "consumer_secret")
+        missing = [name for name in wanted if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"{self.method} login needs {', '.join(missing)}")
+        if self.method == "client_credentials" and self.domain in ("login", "test"):
+            raise ValueError("client_credentials login needs your My Domain")
+        return self
+
+
+class AccountFields(Settings):
+    """Which Account fields fill which of ours; ``key`` is the account's key."""
+
+    key: Name = "Id"
+    name: Name = "Name"
+    segment: Name | None = "Type"
+    tier: Name | None = None
+    arr: Name | None = "AnnualRevenue"
+    renewal_date: Name | None = None
+    csm_owner_email: bool = True
+    attributes: dict[Name, Name] = Field(default_factory=dict)
+
+
+class ContactFields(Settings):
+    """Which Contact fields fill which of ours. The role comes from ``role`` (a
+    Contact field) or, left out, from AccountContactRole."""
+
+    sync: bool = True
+    key: Name = "Id"
+    role: Name | None = None
+    roles: dict[Name, Name] = Field(
+        default_factory=dict,
+        description="Salesforce role -> ours, e.g. Economic Buyer: decision_maker",
+    )
+
+
+class MetricQuery(Settings):
+    """A SOQL query turned into one value per account: its records grouped by
+    ``account_field``, then counted, or their ``field`` summed, taken at its
+    least, greatest or latest, or as the days since its latest date."""
+
+    metric: Name
+    soql: Annotated[str, Field(min_length=10, max_length=4000)]
+    account_field: Name = "AccountId"
+    aggregate: Literal["count", "sum", "min", "max", "latest", "days_since"]
+    field: Name | None = None
+    values: dict[str, float] | None = None
+
+    @model_validator(mode="after")
+    def _field_when_needed(self) -> "MetricQuery":
+        if self.aggregate != "count" and not self.field:
+            raise ValueError(f"{self.aggregate} needs the field to read")
+        return self
+
+
+class SalesforceSettings(Settings):
+    login: SalesforceLogin
+    every_minutes: int = Field(default=60, ge=5, le=1440)
+    accounts: AccountFields = Field(default_factory=AccountFields)
+    contacts: ContactFields = Field(default_factory=ContactFields)
+    metrics: list[MetricQuery] = Field(default_factory=list)
 
 
 SCHEMAS: dict[str, type[Settings]] = {

@@ -24,6 +24,10 @@ class Source(models.Model):
     # check signatures, so it is never shown back.
     signing_secret = models.CharField(max_length=200, blank=True)
     settings = models.JSONField(default=dict, blank=True)
+    # What a source that is fetched from remembers between runs (how far a
+    # sync got), and when the schedule next runs it.
+    state = models.JSONField(default=dict, blank=True)
+    next_sync_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -32,6 +36,26 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} source {self.name}"
+
+
+class SyncStatus(models.TextChoices):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class SyncRun(models.Model):
+    """One run of a connector that fetches (Salesforce): what it did, or why not."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="syncs")
+    status = models.CharField(max_length=20, choices=SyncStatus.choices)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
 
 
 class ProductEvent(models.Model):

@@ -13,7 +13,7 @@ Calls arrive as Segment's libraries send them (``track``, ``page``, ``screen``,
 
 The source's activity rules turn an account's events into one value per rule
 per UTC day (a count, a number of distinct users, a sum of a property), stored
-as a signal observed at 00:00 UTC that day, with the id ``metric:day``: when a
+as a signal observed at 00:00 UTC that day, with the id ``metric:account:day``: when a
 late event changes a day, the day's signal is replaced, and the account is
 scored again before the call returns.
 """
@@ -325,7 +325,7 @@ def _refresh_metrics(
                         value=value,
                         observed_at=check_moment(_midnight(day)),
                         source=source.name,
-                        id=f"{rule['metric']}:{day.isoformat()}",
+                        id=f"{rule['metric']}:{keys[account_id]}:{day.isoformat()}",
                     )
                 )
     if not signals:
