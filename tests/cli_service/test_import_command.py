@@ -217,3 +217,19 @@ def test_an_import_killed_halfway_and_run_again_ends_with_every_row_once(tmp_pat
     latest = {f"a{n % ACCOUNTS}": n for n in range(ROWS)}
     scores = dict(AccountScore.objects.values_list("account__key", "criteria"))
     assert {key: criteria[0]["raw"] for key, criteria in scores.items()} == latest
+
+
+def test_the_progress_bar_shows_on_a_terminal_only(capsys):
+    from scorecards.cli.importing import ProgressBar
+
+    with ProgressBar(enabled=True) as bar:
+        bar.update("checking", 500, 1000)
+        bar.update("importing", 1000, 1000)
+    shown = capsys.readouterr().err
+    with ProgressBar(enabled=False) as quiet:
+        quiet.update("importing", 1000, 1000)
+
+    assert "checking" in shown
+    assert "importing" in shown
+    assert "100%" in shown
+    assert capsys.readouterr().err == ""

@@ -301,3 +301,18 @@ def test_the_queued_task_runs_the_sync(source, org):
     counts = salesforce.run_sync.call(source.pk)
 
     assert counts["accounts"] == 3
+
+
+def test_a_connected_apps_client_credentials_sign_in(source, org, monkeypatch):
+    monkeypatch.setenv("SF_TEST_CONSUMER_SECRET", org.client_secret)
+    login = {
+        "method": "client_credentials",
+        "domain": "example-org.my",
+        "consumer_key": org.client_id,
+        "consumer_secret": {"env": "SF_TEST_CONSUMER_SECRET"},
+    }
+    source = configure_source(name="crm", settings={**SETTINGS, "login": login})
+
+    assert salesforce.sync(source, now=NOW).counts["accounts"] == 3
+    assert any(r.path == "/services/oauth2/token" for r in org.requests)
+    assert not any("/services/Soap/" in r.path for r in org.requests)
