@@ -1,23 +1,19 @@
 """Creating, listing, revoking and checking API tokens.
 
-A token is 256 random bits, shown once when it is made; only its SHA-256 hash
-is kept. A fast hash is enough here, unlike for a password: with that much
-randomness there is nothing to guess, so nothing to slow down.
+A token is shown once when it is made; only its hash is kept (see lib/keys.py).
 """
 
-import hashlib
 import logging
-import secrets
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 
 from scorecards.api.models import ApiToken
+from scorecards.lib.keys import digest, new_key
 
 logger = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "sc_"
-SHOWN_CHARACTERS = 8
 
 # Writing last_used_at on every call would add a write to every read; a
 # minute's precision is all anyone looking at the list needs.
@@ -28,8 +24,7 @@ class TokenError(Exception):
     """A token operation that cannot be done, with a message for the operator."""
 
 
-def secret_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
+secret_hash = digest
 
 
 def create_token(*, name: str, now: datetime) -> tuple[ApiToken, str]:
@@ -38,12 +33,9 @@ def create_token(*, name: str, now: datetime) -> tuple[ApiToken, str]:
     if not name or len(name) > ApiToken._meta.get_field("name").max_length:
         raise TokenError("a token needs a name of 1 to 100 characters")
 
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    key = new_key(TOKEN_PREFIX)
     token = ApiToken(
-        name=name,
-        prefix=secret[: len(TOKEN_PREFIX) + SHOWN_CHARACTERS],
-        secret_hash=secret_hash(secret),
-        created_at=now,
+        name=name, prefix=key.shown, secret_hash=key.digest, created_at=now
     )
     try:
         with transaction.atomic():
@@ -52,7 +44,7 @@ def create_token(*, name: str, now: datetime) -> tuple[ApiToken, str]:
         raise TokenError(f"a token named {name!r} already exists") from None
 
     logger.info("api token %s created (%s...)", name, token.prefix)
-    return token, secret
+    return token, key.secret
 
 
 def list_tokens() -> list[ApiToken]:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from scorecards.api.errors import InvalidInput
 from scorecards.api.models import ApiToken
 from scorecards.imports.models import ImportRun
-from scorecards.imports.runs import queue_upload
+from scorecards.imports.runs import queue_upload, rejects_download
 from scorecards.imports.service import Options
 from scorecards.lib.csvtable import parse_mapping
 
@@ -147,14 +147,7 @@ def get_import(request: HttpRequest, run_id: int) -> ImportOut:
 )
 def get_rejects(request: HttpRequest, run_id: int) -> FileResponse:
     """The file's header and its rejected rows, as they were: fix and send again."""
-    run = _run_or_404(run_id)
-    path = Path(run.rejects_file) if run.rejects_file else None
-    if path is None or not path.exists():
-        raise Http404(f"import {run_id} rejected no rows")
-    name = Path(run.file_name).stem + ".rejects.csv"
-    return FileResponse(
-        path.open("rb"), as_attachment=True, filename=name, content_type="text/csv"
-    )
+    return rejects_download(_run_or_404(run_id))
 
 
 def _run_or_404(run_id: int) -> ImportRun:

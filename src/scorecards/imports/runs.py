@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO
 
 from django.conf import settings
+from django.http import FileResponse, Http404
 from django.tasks import task
 
 from scorecards.imports.models import ImportRun, ImportStatus
@@ -126,3 +127,14 @@ def run_queued_import(run_id: int) -> str:
     finally:
         path.unlink(missing_ok=True)
     return str(run.status)
+
+
+def rejects_download(run: ImportRun) -> FileResponse:
+    """The rows ``run`` set aside, as the CSV file to fix and send again."""
+    path = Path(run.rejects_file) if run.rejects_file else None
+    if path is None or not path.exists():
+        raise Http404(f"import {run.pk} rejected no rows")
+    name = Path(run.file_name).stem + ".rejects.csv"
+    return FileResponse(
+        path.open("rb"), as_attachment=True, filename=name, content_type="text/csv"
+    )

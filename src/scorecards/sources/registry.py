@@ -1,28 +1,25 @@
 """Sources made, configured, revoked and found by their key."""
 
-import hashlib
 import logging
-import secrets
 from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from scorecards.lib.keys import digest, new_key
 from scorecards.sources.config import check_settings
 from scorecards.sources.models import Source, SourceKind
 
 logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "src_"
-SHOWN_CHARACTERS = 8
 
 
 class SourceError(Exception):
     """A source operation that cannot be done, with a message for the operator."""
 
 
-def key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
+key_hash = digest
 
 
 def create_source(
@@ -40,12 +37,12 @@ def create_source(
     if not name or len(name) > 100:
         raise SourceError("a source needs a name of 1 to 100 characters")
 
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = new_key(KEY_PREFIX)
     source = Source(
         name=name,
         kind=kind,
-        key_prefix=key[: len(KEY_PREFIX) + SHOWN_CHARACTERS],
-        key_hash=key_hash(key),
+        key_prefix=key.shown,
+        key_hash=key.digest,
         signing_secret=signing_secret,
         settings=check_settings(kind, settings),
         created_at=now,
@@ -56,7 +53,7 @@ def create_source(
     except IntegrityError:
         raise SourceError(f"a source named {name!r} already exists") from None
     logger.info("source %s (%s) created (%s...)", name, kind, source.key_prefix)
-    return source, key
+    return source, key.secret
 
 
 def configure_source(

@@ -3,20 +3,19 @@
 For admins (staff users) only: an import writes into every account.
 """
 
-from pathlib import Path
 from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required, user_passes_test
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
 from scorecards.imports.api import import_out
 from scorecards.imports.models import ImportRun, ImportStatus
-from scorecards.imports.runs import queue_upload
+from scorecards.imports.runs import queue_upload, rejects_download
 from scorecards.imports.service import Options
 from scorecards.lib.csvtable import parse_mapping
 
@@ -105,11 +104,4 @@ def import_run(request: HttpRequest, run_id: int) -> HttpResponse:
 @admin_only
 @require_safe
 def import_rejects(request: HttpRequest, run_id: int) -> FileResponse:
-    run = get_object_or_404(ImportRun, pk=run_id)
-    path = Path(run.rejects_file) if run.rejects_file else None
-    if path is None or not path.exists():
-        raise Http404("this import rejected no rows")
-    name = Path(run.file_name).stem + ".rejects.csv"
-    return FileResponse(
-        path.open("rb"), as_attachment=True, filename=name, content_type="text/csv"
-    )
+    return rejects_download(get_object_or_404(ImportRun, pk=run_id))
