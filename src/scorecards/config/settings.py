@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "scorecards.ingest",
     "scorecards.imports",
     "scorecards.sources",
+    "scorecards.alerts",
     "scorecards.scoring",
     "scorecards.api",
     "scorecards.web",

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import FloatField, Func, Max, QuerySet
+from django.dispatch import Signal as DjangoSignal
 
 from scorecards import engine
 from scorecards.accounts.models import Account, Contact
@@ -29,6 +30,11 @@ from scorecards.scoring.models import (
 from scorecards.scoring.scorecards import current_versions, parsed
 
 logger = logging.getLogger(__name__)
+
+# Sent inside the transaction that stored new current scores, with ``scores``
+# (the AccountScore rows) and ``now``: alerts evaluate on it, so an alert and
+# the score that caused it are committed together.
+scores_stored = DjangoSignal()
 
 CHUNK = 1000
 _NO_HISTORY = engine.History()
@@ -186,6 +192,7 @@ def store_scores(scored: Sequence[Scored], *, now: datetime) -> int:
 
     with transaction.atomic():
         _write_scores(rows, points)
+        scores_stored.send(sender=AccountScore, scores=rows, now=now)
     return len(points)
 
 

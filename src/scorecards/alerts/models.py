@@ -1,0 +1,94 @@
+"""Alert rules, the alerts they open on accounts, and every change of state."""
+
+from django.db import models
+from django.db.models import Q
+
+from scorecards.accounts.models import Account
+from scorecards.alerts.machine import AlertState
+
+
+class RuleKind(models.TextChoices):
+    THRESHOLD = "threshold"
+    GRADE = "grade"
+    DROP = "drop"
+    CRITERION = "criterion"
+    STALE = "stale"
+
+
+class AlertRule(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=20, choices=RuleKind.choices)
+    # What the kind needs (trigger and clear levels, grades, a criterion...),
+    # checked by the API before it is stored; see alerts/conditions.py.
+    params = models.JSONField(default=dict)
+    # Which accounts: scorecards, segments, tiers (lists; empty is all) and a
+    # minimum ARR.
+    scope = models.JSONField(default=dict, blank=True)
+    dwell_seconds = models.PositiveIntegerField(default=0)
+    cooldown_seconds = models.PositiveIntegerField(default=0)
+    repeat_seconds = models.PositiveIntegerField(null=True, blank=True)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Alert(models.Model):
+    """One alert of a rule on an account, from the moment its condition held."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="alerts")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="alerts"
+    )
+    state = models.CharField(
+        max_length=20, choices=[(state.value, state.value) for state in AlertState]
+    )
+    reason = models.CharField(max_length=300)
+    opened_at = models.DateTimeField()
+    fired_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    last_notified_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.CharField(max_length=200, blank=True)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            # At most one open alert of a rule on an account: a second worker
+            # evaluating at the same moment fails to open another.
+            models.UniqueConstraint(
+                fields=["rule", "account"],
+                condition=Q(
+                    state__in=[AlertState.PENDING.value, AlertState.FIRING.value]
+                ),
+                name="one_open_alert_per_rule_account",
+            )
+        ]
+        indexes = [models.Index(fields=["state", "account"], name="alert_open")]
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in (AlertState.PENDING, AlertState.FIRING)
+
+
+class AlertEvent(models.Model):
+    """A change of an alert's state, with why and the score that caused it."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    old_state = models.CharField(max_length=20)
+    new_state = models.CharField(max_length=20)
+    reason = models.CharField(max_length=300)
+    total = models.FloatField(null=True)
+    grade = models.CharField(max_length=100, blank=True)
+    by = models.CharField(max_length=200, blank=True)  # a person, for ack/snooze
+    notify = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["at", "id"]
