@@ -95,6 +95,8 @@ def main() -> None:
             seconds, peak, _ = timed([command, "import", kind, str(path)], env)
             count = sum(1 for _ in path.open()) - 1
             results.append((kind, count, seconds, peak))
+            print(f"{kind}: {count:,} rows in {seconds:.1f} s, peak {peak:.0f} MiB",
+                  file=sys.stderr, flush=True)  # fmt: skip
         path = folder / "signals.csv"
         again, again_peak, output = timed([command, "import", "signals", str(path)],
                                           env)  # fmt: skip
