@@ -27,6 +27,9 @@ class AlertRule(models.Model):
     dwell_seconds = models.PositiveIntegerField(default=0)
     cooldown_seconds = models.PositiveIntegerField(default=0)
     repeat_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # Where its notifications go: webhooks, Slack-compatible webhooks, email
+    # addresses (or the account's CSM); secrets are named, never stored.
+    notify = models.JSONField(default=list, blank=True)
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -92,3 +95,46 @@ class AlertEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending"  # waiting for its first try, or for a retry
+    SENDING = "sending"  # claimed by a worker
+    SENT = "sent"
+    FAILED = "failed"  # gave up after every retry
+
+
+class Notification(models.Model):
+    """One message about one change of an alert, to one place.
+
+    Made in the transaction that stored the change, so it exists exactly when
+    the change does; a worker claims it with a conditional update, so two
+    workers never send it twice.
+    """
+
+    event = models.ForeignKey(
+        AlertEvent, on_delete=models.CASCADE, related_name="notifications"
+    )
+    channel = models.CharField(max_length=20)  # webhook, slack, email
+    target = models.CharField(max_length=500)  # a URL or an address
+    secret = models.JSONField(null=True, blank=True)  # {env: NAME} or {file: PATH}
+    status = models.CharField(
+        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    claimed_by = models.CharField(max_length=200, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "channel", "target"], name="one_message_per_target"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="notification_due")
+        ]

@@ -24,6 +24,7 @@ from django.db.models import Max
 
 from scorecards.accounts.models import Account
 from scorecards.alerts.conditions import Facts, check
+from scorecards.alerts.delivery import notify_event
 from scorecards.alerts.machine import (
     REMINDER,
     AlertState,
@@ -294,6 +295,8 @@ def _apply(
         grade=score.grade if score else "",
         notify=change.notify,
     )
+    if change.notify:
+        notify_event(event, now=now)
     if change.new != REMINDER:
         logger.info(
             "alert %s on %s: %s -> %s (%s)",

@@ -12,6 +12,7 @@ from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 
 from scorecards.accounts.api import router as accounts
+from scorecards.alerts.api import router as alerts
 from scorecards.api.auth import BearerToken
 from scorecards.api.errors import install_handlers
 from scorecards.engine.serialize import iso
@@ -55,5 +56,6 @@ api.add_router("", accounts)
 api.add_router("", signals)
 api.add_router("", scoring)
 api.add_router("", imports)
+api.add_router("", alerts)
 
 urlpatterns = [path("", api.urls)]

@@ -73,3 +73,17 @@ def env_list(name: str, *, default: tuple[str, ...] = ()) -> list[str]:
 def env_path(name: str, *, default: str) -> Path:
     """Read a directory path; a relative one is taken from the working directory."""
     return Path(env_str(name, default=default)).expanduser().resolve()
+
+
+def read_file_or_env(name: str) -> str:
+    """A secret from ``NAME``, or from the file that ``NAME_FILE`` names (as
+    container platforms mount secrets); the file wins when both are set."""
+    path = env_str(f"{name}_FILE")
+    if not path:
+        return env_str(name)
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise ImproperlyConfigured(
+            f"{name}_FILE: cannot read {path}: {error.strerror}"
+        ) from None

@@ -18,6 +18,7 @@ from scorecards.config.env import (
     env_list,
     env_path,
     env_str,
+    read_file_or_env,
 )
 
 POSTGRESQL_ENGINE = "django.db.backends.postgresql"
@@ -203,6 +204,28 @@ X_FRAME_OPTIONS = "DENY"
 # claim HTTPS on a plain connection.
 if env_bool("SCORECARDS_TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Where people reach the service: links in notifications start with it.
+BASE_URL = env_str("SCORECARDS_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Outgoing email (alert notifications), through an SMTP server.
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": env_str("SCORECARDS_EMAIL_HOST", default="localhost"),
+            "port": env_int("SCORECARDS_EMAIL_PORT", default=25, minimum=1),
+            "username": env_str("SCORECARDS_EMAIL_USER"),
+            "password": read_file_or_env("SCORECARDS_EMAIL_PASSWORD"),
+            "use_tls": env_bool("SCORECARDS_EMAIL_STARTTLS", default=False),
+            "use_ssl": env_bool("SCORECARDS_EMAIL_SSL", default=False),
+            "timeout": 20,
+        },
+    }
+}
+DEFAULT_FROM_EMAIL = env_str(
+    "SCORECARDS_EMAIL_FROM", default="Scorecards <scorecards@localhost>"
+)
 
 LOG_LEVEL = env_choice("SCORECARDS_LOG_LEVEL", choices=LOG_LEVELS, default="INFO")
 

@@ -1,0 +1,357 @@
+"""Alert rules set through the API, and the alerts they open: read, acknowledged,
+snoozed."""
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from ninja import Query, Router, Status
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+from scorecards.alerts.models import Alert, AlertRule
+from scorecards.alerts.service import acknowledge, snooze
+from scorecards.alerts.tasks import evaluate_rules_now
+from scorecards.api.errors import InvalidInput
+from scorecards.api.models import ApiToken
+from scorecards.engine.durations import format_duration, parse_duration
+
+router = Router(tags=["alerts"])
+
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^/]+$")]
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+Operator = Literal["<", "<=", ">", ">=", "=="]
+
+
+def _duration(text: str | None) -> str | None:
+    if text is not None:
+        parse_duration(text)
+    return text
+
+
+Duration = Annotated[
+    str | None,
+    Field(description="like 6h, 2d or 1w"),
+    AfterValidator(_duration),
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Threshold(Strict):
+    kind: Literal["threshold"]
+    trigger: float = Field(description="fires when the total falls below this")
+    clear: float = Field(description="clears only when the total rises above this")
+
+    @model_validator(mode="after")
+    def _clear_above_trigger(self) -> "Threshold":
+        if self.clear < self.trigger:
+            raise ValueError("clear must be at or above trigger")
+        return self
+
+
+class Grade(Strict):
+    kind: Literal["grade"]
+    grades: Annotated[list[Text], Field(min_length=1)]
+
+
+class Drop(Strict):
+    kind: Literal["drop"]
+    points: float = Field(gt=0)
+    days: int = Field(ge=1, le=365)
+
+
+class Criterion(Strict):
+    """A criterion's raw value or score; or, with a role, the latest answer to
+    ``metric`` from a contact in that role."""
+
+    kind: Literal["criterion"]
+    op: Operator
+    value: float
+    criterion: Text | None = None
+    measure: Literal["raw", "score"] = "raw"
+    metric: Text | None = None
+    role: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> "Criterion":
+        if (self.criterion is None) == (self.role is None):
+            raise ValueError("give either criterion, or metric and role")
+        if self.role is not None and self.metric is None:
+            raise ValueError("a role condition needs its metric")
+        return self
+
+
+class Stale(Strict):
+    kind: Literal["stale"]
+    criterion: Text | None = None
+    days: int | None = Field(default=None, ge=1, le=3650)
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> "Stale":
+        if (self.criterion is None) == (self.days is None):
+            raise ValueError("give either criterion, or days without a score")
+        return self
+
+
+Condition = Annotated[
+    Threshold | Grade | Drop | Criterion | Stale, Field(discriminator="kind")
+]
+
+
+class Scope(Strict):
+    scorecards: list[Text] = Field(default_factory=list)
+    segments: list[Text] = Field(default_factory=list)
+    tiers: list[Text] = Field(default_factory=list)
+    min_arr: float | None = Field(default=None, ge=0)
+
+
+class SecretRef(Strict):
+    env: Text | None = None
+    file: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_place(self) -> "SecretRef":
+        if (self.env is None) == (self.file is None):
+            raise ValueError("give either env or file")
+        return self
+
+
+class WebhookTarget(Strict):
+    kind: Literal["webhook"]
+    url: Annotated[str, Field(pattern=r"^https?://", max_length=500)]
+    secret: SecretRef | None = None
+
+
+class SlackTarget(Strict):
+    kind: Literal["slack"]
+    url: Annotated[str, Field(pattern=r"^https?://", max_length=500)]
+
+
+class EmailTarget(Strict):
+    kind: Literal["email"]
+    to: Annotated[list[Text], Field(min_length=1)] = Field(
+        description="addresses, or csm for the account's CSM"
+    )
+
+
+Target = Annotated[
+    WebhookTarget | SlackTarget | EmailTarget, Field(discriminator="kind")
+]
+
+
+class RuleIn(Strict):
+    condition: Condition
+    scope: Scope = Field(default_factory=Scope)
+    dwell: Duration = None
+    cooldown: Duration = None
+    repeat: Duration = Field(default=None, description="remind this often while firing")
+    notify: list[Target] = Field(default_factory=list)
+    enabled: bool = True
+
+
+class RuleOut(RuleIn):
+    name: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class AlertEventOut(BaseModel):
+    at: datetime
+    old_state: str
+    new_state: str
+    reason: str
+    score: float | None
+    grade: str
+    by: str
+
+
+class AlertOut(BaseModel):
+    id: int
+    rule: str
+    account: str
+    state: str
+    reason: str
+    opened_at: datetime
+    fired_at: datetime | None
+    closed_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str
+    snoozed_until: datetime | None
+
+
+class AlertDetail(AlertOut):
+    events: list[AlertEventOut]
+
+
+class AlertFilters(BaseModel):
+    state: list[Literal["pending", "firing", "cleared", "dismissed"]] | None = None
+    account: str | None = None
+    rule: str | None = None
+    limit: int = Field(default=100, ge=1, le=1000)
+
+
+class SnoozeIn(Strict):
+    until: AwareDatetime
+
+
+def _seconds(text: str | None) -> int | None:
+    return int(parse_duration(text).total_seconds()) if text else None
+
+
+def _text(seconds: int | None) -> str | None:
+    return format_duration(timedelta(seconds=seconds)) if seconds else None
+
+
+def rule_out(rule: AlertRule) -> RuleOut:
+    return RuleOut.model_validate(
+        {
+            "name": rule.name,
+            "condition": {"kind": rule.kind, **rule.params},
+            "scope": rule.scope,
+            "dwell": _text(rule.dwell_seconds),
+            "cooldown": _text(rule.cooldown_seconds),
+            "repeat": _text(rule.repeat_seconds),
+            "notify": rule.notify,
+            "enabled": rule.enabled,
+            "created_at": rule.created_at,
+            "updated_at": rule.updated_at,
+        }
+    )
+
+
+def _who(request: HttpRequest) -> str:
+    token = getattr(request, "auth", None)
+    return f"token {token.name}" if isinstance(token, ApiToken) else "unknown"
+
+
+@router.put("/alert-rules/{name}", response={200: RuleOut, 201: RuleOut},
+            summary="Create or replace an alert rule")  # fmt: skip
+def put_rule(request: HttpRequest, name: Name, body: RuleIn) -> Status[RuleOut]:
+    """The rule is evaluated on every account at once (in the background), then
+    whenever an account's score changes and as time passes."""
+    now = timezone.now()
+    condition = body.condition.model_dump(exclude_none=True)
+    kind = condition.pop("kind")
+    fields: dict[str, Any] = {
+        "kind": kind,
+        "params": condition,
+        "scope": body.scope.model_dump(exclude_none=True),
+        "dwell_seconds": _seconds(body.dwell) or 0,
+        "cooldown_seconds": _seconds(body.cooldown) or 0,
+        "repeat_seconds": _seconds(body.repeat),
+        "notify": [target.model_dump(exclude_none=True) for target in body.notify],
+        "enabled": body.enabled,
+        "updated_at": now,
+    }
+    rule, created = AlertRule.objects.update_or_create(
+        name=name, defaults=fields, create_defaults={**fields, "created_at": now}
+    )
+    evaluate_rules_now.enqueue()
+    return Status(201 if created else 200, rule_out(rule))
+
+
+@router.get("/alert-rules", response=list[RuleOut], summary="Every alert rule")
+def list_rules(request: HttpRequest) -> list[RuleOut]:
+    return [rule_out(rule) for rule in AlertRule.objects.all()]
+
+
+@router.get("/alert-rules/{name}", response=RuleOut, summary="One alert rule")
+def get_rule(request: HttpRequest, name: str) -> RuleOut:
+    return rule_out(_rule_or_404(name))
+
+
+@router.delete("/alert-rules/{name}", response={204: None}, summary="Delete a rule")
+def delete_rule(request: HttpRequest, name: str) -> Status[None]:
+    """Its alerts go with it."""
+    _rule_or_404(name).delete()
+    return Status(204, None)
+
+
+def _rule_or_404(name: str) -> AlertRule:
+    rule = AlertRule.objects.filter(name=name).first()
+    if rule is None:
+        raise Http404(f"no alert rule {name!r}")
+    return rule
+
+
+def alert_out(alert: Alert) -> AlertOut:
+    return AlertOut(
+        id=alert.pk,
+        rule=alert.rule.name,
+        account=alert.account.key,
+        state=alert.state,
+        reason=alert.reason,
+        opened_at=alert.opened_at,
+        fired_at=alert.fired_at,
+        closed_at=alert.closed_at,
+        acknowledged_at=alert.acknowledged_at,
+        acknowledged_by=alert.acknowledged_by,
+        snoozed_until=alert.snoozed_until,
+    )
+
+
+@router.get("/alerts", response=list[AlertOut], summary="Alerts, newest first")
+def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> list[AlertOut]:
+    alerts = Alert.objects.select_related("rule", "account")
+    if filters.state:
+        alerts = alerts.filter(state__in=filters.state)
+    if filters.account:
+        alerts = alerts.filter(account__key=filters.account)
+    if filters.rule:
+        alerts = alerts.filter(rule__name=filters.rule)
+    return [alert_out(alert) for alert in alerts[: filters.limit]]
+
+
+@router.get("/alerts/{alert_id}", response=AlertDetail, summary="One alert")
+def get_alert(request: HttpRequest, alert_id: int) -> AlertDetail:
+    """With every change of its state, oldest first."""
+    alert = _alert_or_404(alert_id)
+    events = [
+        AlertEventOut(
+            at=event.at,
+            old_state=event.old_state,
+            new_state=event.new_state,
+            reason=event.reason,
+            score=event.total,
+            grade=event.grade,
+            by=event.by,
+        )
+        for event in alert.events.all()
+    ]
+    return AlertDetail(**alert_out(alert).model_dump(), events=events)
+
+
+@router.post("/alerts/{alert_id}/acknowledge", response=AlertOut,
+             summary="Acknowledge an alert: no more reminders")  # fmt: skip
+def post_acknowledge(request: HttpRequest, alert_id: int) -> AlertOut:
+    alert = _alert_or_404(alert_id)
+    acknowledge(alert=alert, by=_who(request), now=timezone.now())
+    return alert_out(alert)
+
+
+@router.post("/alerts/{alert_id}/snooze", response=AlertOut,
+             summary="Snooze an alert's reminders until a time")  # fmt: skip
+def post_snooze(request: HttpRequest, alert_id: int, body: SnoozeIn) -> AlertOut:
+    now = timezone.now()
+    if body.until <= now:
+        raise InvalidInput("until", "must be in the future")
+    alert = _alert_or_404(alert_id)
+    snooze(alert=alert, until=body.until, by=_who(request), now=now)
+    return alert_out(alert)
+
+
+def _alert_or_404(alert_id: int) -> Alert:
+    alert = Alert.objects.select_related("rule", "account").filter(pk=alert_id).first()
+    if alert is None:
+        raise Http404(f"no alert {alert_id}")
+    return alert

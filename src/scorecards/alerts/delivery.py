@@ -1,0 +1,274 @@
+"""Notifications of alert changes: made with the change, sent by the workers.
+
+1. ``notify_event`` makes one Notification per target of the rule, in the
+   transaction that stored the change, and asks for a delivery run once that
+   transaction has committed.
+2. ``deliver_due`` claims each due notification with a conditional update (so
+   of several workers, exactly one sends it), sends it, and marks it sent; a
+   failure is retried later, with a growing pause, up to MAX_ATTEMPTS.
+
+A worker killed between sending and marking leaves the notification claimed;
+after STUCK it is claimed again and sent once more. Receivers can tell a
+repeat by its delivery id (the ``X-Scorecards-Delivery`` header).
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from scorecards.alerts.models import AlertEvent, DeliveryStatus, Notification
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+FIRST_PAUSE = timedelta(seconds=30)  # doubled after each failure: 30 s to ~1 h
+STUCK = timedelta(minutes=10)
+TIMEOUT_SECONDS = 10
+
+
+class DeliveryError(Exception):
+    """The receiver could not take the message; worth trying again later."""
+
+
+def notify_event(event: AlertEvent, *, now: datetime) -> list[Notification]:
+    """Make the notifications of ``event`` (a change marked ``notify``)."""
+    rule, account = event.alert.rule, event.alert.account
+    made = []
+    for target in rule.notify:
+        for channel, address, secret in _addresses(target, account):
+            made.append(
+                Notification.objects.create(
+                    event=event,
+                    channel=channel,
+                    target=address[:500],
+                    secret=secret,
+                    next_attempt_at=now,
+                )
+            )
+    if made:
+        from scorecards.alerts.tasks import deliver_notifications
+
+        transaction.on_commit(lambda: deliver_notifications.enqueue())
+    return made
+
+
+def _addresses(target: dict[str, Any], account: Any) -> list[tuple[str, str, Any]]:
+    if target["kind"] != "email":
+        return [(target["kind"], target["url"], target.get("secret"))]
+    addresses = []
+    for to in target["to"]:
+        address = _csm_email(account) if to == "csm" else to
+        if address:
+            addresses.append(("email", address, None))
+        else:
+            logger.warning(
+                "account %s: no email for its CSM %r", account.key, account.csm
+            )
+    return addresses
+
+
+def _csm_email(account: Any) -> str:
+    """The CSM's address: the CSM field itself, or the email of the user it names."""
+    if "@" in account.csm:
+        return str(account.csm)
+    if not account.csm:
+        return ""
+    user = get_user_model().objects.filter(username=account.csm).first()
+    return user.email if user is not None and user.email else ""
+
+
+def deliver_due(*, worker: str, now: datetime | None = None) -> int:
+    """Send every due notification this worker can claim; returns how many went."""
+    now = now or timezone.now()
+    _release_stuck(now)
+    due = Notification.objects.filter(
+        status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+    ).values_list("pk", flat=True)
+    sent = 0
+    for pk in list(due[:500]):
+        claimed = Notification.objects.filter(
+            pk=pk, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+        ).update(status=DeliveryStatus.SENDING, claimed_by=worker[:200], claimed_at=now)
+        if claimed:
+            sent += _send_claimed(Notification.objects.get(pk=pk), now)
+    return sent
+
+
+def _release_stuck(now: datetime) -> None:
+    Notification.objects.filter(
+        status=DeliveryStatus.SENDING, claimed_at__lt=now - STUCK
+    ).update(status=DeliveryStatus.PENDING)
+
+
+def _send_claimed(notification: Notification, now: datetime) -> int:
+    notification.attempts += 1
+    try:
+        SENDERS[notification.channel](notification)
+    except DeliveryError as error:
+        _failed(notification, str(error), now)
+        return 0
+
+    notification.status, notification.sent_at = DeliveryStatus.SENT, timezone.now()
+    notification.last_error = ""
+    notification.save(update_fields=["status", "sent_at", "attempts", "last_error"])
+    logger.info(
+        "notification %d (%s) sent after %d attempts",
+        notification.pk,
+        notification.channel,
+        notification.attempts,
+    )
+    return 1
+
+
+def _failed(notification: Notification, error: str, now: datetime) -> None:
+    notification.last_error = error[:500]
+    if notification.attempts >= MAX_ATTEMPTS:
+        notification.status = DeliveryStatus.FAILED
+        logger.error(
+            "notification %d (%s): giving up after %d attempts: %s",
+            notification.pk,
+            notification.channel,
+            notification.attempts,
+            error,
+        )
+    else:
+        notification.status = DeliveryStatus.PENDING
+        pause = FIRST_PAUSE * 2 ** (notification.attempts - 1)
+        notification.next_attempt_at = now + pause
+        logger.warning(
+            "notification %d (%s): attempt %d failed, again in %s: %s",
+            notification.pk,
+            notification.channel,
+            notification.attempts,
+            pause,
+            error,
+        )
+    notification.save(
+        update_fields=["status", "attempts", "next_attempt_at", "last_error"]
+    )
+
+
+def message(event: AlertEvent) -> dict[str, Any]:
+    """What every channel says: the account, what crossed, the score and where
+    it is heading, the criteria that stand lowest, and a link."""
+    alert = event.alert
+    account = alert.account
+    score = getattr(account, "score", None)
+    criteria = sorted(
+        (c for c in (score.criteria if score else []) if c.get("score") is not None),
+        key=lambda c: c["score"],
+    )[:3]
+    return {
+        "event": event.new_state,
+        "previous": event.old_state,
+        "rule": alert.rule.name,
+        "account": {"key": account.key, "name": account.name, "csm": account.csm},
+        "reason": event.reason,
+        "score": event.total,
+        "grade": event.grade,
+        "at": event.at.isoformat(),
+        "alert": alert.pk,
+        "lowest_criteria": [
+            {"key": c["key"], "score": c["score"], "raw": c["raw"]} for c in criteria
+        ],
+        "link": f"{settings.BASE_URL}/api/v1/alerts/{alert.pk}",
+    }
+
+
+def headline(data: dict[str, Any]) -> str:
+    account = data["account"]["name"] or data["account"]["key"]
+    what = {"firing": "alert", "cleared": "cleared", "reminder": "still alerting"}
+    score = f"{data['score']:.1f}" if data["score"] is not None else "no score"
+    return (
+        f"[{what.get(data['event'], data['event'])}] {account}: {data['rule']} "
+        f"({data['reason']}; score {score})"
+    )
+
+
+def _secret(reference: dict[str, str] | None) -> str:
+    if not reference:
+        return ""
+    if reference.get("env"):
+        return os.environ.get(reference["env"], "")
+    try:
+        return Path(reference["file"]).read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise DeliveryError(
+            f"cannot read the signing secret: {error.strerror}"
+        ) from None
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """``v1=`` and the hex HMAC-SHA256 of ``timestamp.body`` with the secret."""
+    signed = timestamp.encode() + b"." + body
+    return "v1=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> None:
+    try:
+        response = requests.post(
+            url, data=body, headers=headers, timeout=TIMEOUT_SECONDS
+        )
+    except requests.RequestException as error:
+        raise DeliveryError(f"{type(error).__name__}: {error}") from None
+    if response.status_code >= 300:
+        raise DeliveryError(f"the receiver answered {response.status_code}")
+
+
+def send_webhook(notification: Notification) -> None:
+    body = json.dumps(message(notification.event), separators=(",", ":")).encode()
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Scorecards",
+        "X-Scorecards-Delivery": str(notification.pk),
+        "X-Scorecards-Timestamp": timestamp,
+    }
+    secret = _secret(notification.secret)
+    if secret:
+        headers["X-Scorecards-Signature"] = signature(secret, timestamp, body)
+    _post(notification.target, body, headers)
+
+
+def send_slack(notification: Notification) -> None:
+    data = message(notification.event)
+    text = f"{headline(data)}\n<{data['link']}|Open the alert>"
+    _post(
+        notification.target,
+        json.dumps({"text": text}).encode(),
+        {"Content-Type": "application/json"},
+    )
+
+
+def send_email(notification: Notification) -> None:
+    data = message(notification.event)
+    lowest = "\n".join(
+        f"  - {c['key']}: {c['score']:.1f}" for c in data["lowest_criteria"]
+    )
+    name = data["account"]["name"] or data["account"]["key"]
+    body = (
+        f"{headline(data)}\n\nAccount: {name}"
+        f"\nRule: {data['rule']}\nWhat happened: {data['reason']}\n"
+        f"Score: {data['score']}  Grade: {data['grade'] or '-'}\n"
+        f"Lowest criteria:\n{lowest or '  (none)'}\n\n{data['link']}\n"
+    )
+    try:
+        send_mail(headline(data)[:200], body, None, [notification.target])
+    except OSError as error:  # smtplib's errors are OSErrors too
+        raise DeliveryError(f"{type(error).__name__}: {error}") from None
+
+
+SENDERS = {"webhook": send_webhook, "slack": send_slack, "email": send_email}
