@@ -119,12 +119,18 @@ def malformed(request: HttpRequest, exc: MalformedBody) -> JsonResponse:
 
 
 def invalid_parameters(request: HttpRequest, exc: ValidationError) -> JsonResponse:
-    # Ninja puts where a parameter came from first: ("query", "as_of").
-    errors = [
-        ItemError(-1, ".".join(str(part) for part in e["loc"][1:]), describe(e))
-        for e in exc.errors
-    ]
+    errors = [ItemError(-1, _place(e["loc"]), describe(e)) for e in exc.errors]
     return answer([item_json(e) for e in errors], 422)
+
+
+def _place(loc: Sequence[Any]) -> str:
+    """Where in the request: ninja puts where a parameter came from first,
+    ("query", "as_of"); a JSON body (our operations call it ``body``) is not a
+    field the client wrote, so its fields are named from its top."""
+    place = list(loc[1:])
+    if loc[:2] in (("body", "body"), ["body", "body"]):
+        place = place[1:]
+    return ".".join(str(part) for part in place)
 
 
 def invalid_input(request: HttpRequest, exc: InvalidInput) -> JsonResponse:
