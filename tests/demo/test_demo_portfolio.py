@@ -14,6 +14,7 @@ import pytest
 
 from scorecards import engine
 from scorecards.accounts.models import Account, Contact
+from scorecards.alerts.models import Alert, AlertRule
 from scorecards.accounts.service import upsert_accounts
 from scorecards.cli.main import main
 from scorecards.demo import generate
@@ -233,3 +234,19 @@ def test_offline_options_need_offline(demo):
 
     assert run.status == 2
     assert "--write: only with --offline" in run.stderr
+
+
+@pytest.mark.django_db
+def test_it_sets_alert_rules_and_shows_accounts_with_firing_alerts(demo):
+    run = demo("--accounts", str(ACCOUNTS))
+
+    firing = Alert.objects.filter(state="firing")
+    assert set(AlertRule.objects.values_list("name", flat=True)) == {
+        "at-risk",
+        "falling",
+        "sponsor-unhappy",
+    }
+    assert firing.exists()
+    assert f"{firing.count()} alerts firing" in run.stdout
+    at_risk = firing.filter(rule__name="at-risk")
+    assert all(a.account.score.grade == "at_risk" for a in at_risk)

@@ -16,6 +16,9 @@ from typing import Any
 from scorecards import engine
 from scorecards.accounts.models import Account
 from scorecards.accounts.service import upsert_accounts, upsert_contacts
+from scorecards.alerts.machine import AlertState
+from scorecards.alerts.models import Alert, AlertRule
+from scorecards.alerts.service import evaluate_all
 from scorecards.demo import generate
 from scorecards.demo.bundled import bundled_scorecards
 from scorecards.ingest.service import IncomingSignal, ingest_signals
@@ -71,8 +74,34 @@ def load_portfolio(
     clock.lap(f"ingested {signals:,} signals, scored live")
     points = record_history(now=now, days=daily_points)
     clock.lap(f"recorded {points:,} daily points over {daily_points} days")
+    firing = add_alert_rules(now=now)
+    clock.lap(f"set {len(DEMO_RULES)} alert rules: {firing} alerts firing")
 
     return Loaded(scorecards, accounts, contacts, signals, points, clock.total())
+
+
+# Rules a CS team would start with; they notify nobody until a target is added.
+DEMO_RULES = {
+    "at-risk": {"kind": "grade", "params": {"grades": ["at_risk"]}},
+    "falling": {"kind": "drop", "params": {"points": 10, "days": 30}},
+    "sponsor-unhappy": {
+        "kind": "criterion",
+        "params": {"metric": "nps", "role": "executive_sponsor", "op": "<=",
+                   "value": 6},
+    },
+}  # fmt: skip
+
+
+def add_alert_rules(*, now: datetime) -> int:
+    """Set the demo's alert rules and evaluate them; returns the alerts firing."""
+    for name, rule in DEMO_RULES.items():
+        AlertRule.objects.update_or_create(
+            name=name,
+            defaults={**rule, "updated_at": now},
+            create_defaults={**rule, "created_at": now, "updated_at": now},
+        )
+    evaluate_all(now=now)
+    return Alert.objects.filter(state=AlertState.FIRING).count()
 
 
 def _log(line: str) -> None:
