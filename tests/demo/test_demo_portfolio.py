@@ -14,8 +14,8 @@ import pytest
 
 from scorecards import engine
 from scorecards.accounts.models import Account, Contact
-from scorecards.alerts.models import Alert, AlertRule
 from scorecards.accounts.service import upsert_accounts
+from scorecards.alerts.models import Alert, AlertRule
 from scorecards.cli.main import main
 from scorecards.demo import generate
 from scorecards.ingest.models import Signal
