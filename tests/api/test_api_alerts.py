@@ -140,3 +140,66 @@ def test_deleting_a_rule_takes_its_alerts(integrator, cast):
 
 def test_rules_need_a_token(anonymous, cast):
     assert put(anonymous, "low-score", RULE).status_code == 401
+
+
+PLAYBOOK = {
+    "description": "For an account sliding toward churn.",
+    "steps": [
+        {"title": "Call the sponsor", "assignee": "csm", "due_days": 2},
+        {"title": "Executive review", "assignee": "user:cs-lead", "due_days": 5},
+    ],
+}
+
+
+def test_a_playbook_is_set_and_a_plan_opened_by_hand_and_worked(integrator, cast, now):
+    made = integrator.client.put(
+        "/api/v1/playbooks/win-back", PLAYBOOK,
+        content_type="application/json", headers=integrator._headers(),
+    )  # fmt: skip
+    assert made.status_code == 201, made.content
+
+    opened = integrator.client.post(
+        "/api/v1/accounts/globex/plans", {"playbook": "win-back"},
+        content_type="application/json", headers=integrator._headers(),
+    )  # fmt: skip
+    assert opened.status_code == 201, opened.content
+    plan = opened.json()
+    assert [(t["title"], t["owner"]) for t in plan["tasks"]] == [
+        ("Call the sponsor", "csm-2"),
+        ("Executive review", "cs-lead"),
+    ]
+    assert plan["opened_by"] == "token crm-sync"
+
+    done = integrator.client.post(
+        f"/api/v1/plans/{plan['id']}/tasks/1/done", headers=integrator._headers()
+    )
+    assert done.json()["tasks"][0]["done_by"] == "token crm-sync"
+    closed = integrator.client.post(
+        f"/api/v1/plans/{plan['id']}/close", headers=integrator._headers()
+    )
+    assert closed.json()["status"] == "closed"
+    [listed] = integrator.get("/playbooks").json()
+    assert listed["outcomes"] == {"opened": 1, "open": 0, "recovered": 0, "closed": 1}
+    assert integrator.get("/plans", status="open").json() == []
+
+
+def test_a_rule_names_a_playbook_that_must_exist(integrator, cast):
+    response = put(integrator, "low-score", {**RULE, "playbook": "nope"})
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0] == {
+        "index": None, "field": "playbook", "message": "no playbook named 'nope'",
+    }  # fmt: skip
+
+
+def test_a_plan_for_an_unknown_account_or_playbook_is_refused(integrator, cast):
+    missing = integrator.client.post(
+        "/api/v1/accounts/hooli/plans", {"playbook": "win-back"},
+        content_type="application/json", headers=integrator._headers(),
+    )  # fmt: skip
+    assert missing.status_code == 404
+    unknown = integrator.client.post(
+        "/api/v1/accounts/globex/plans", {"playbook": "win-back"},
+        content_type="application/json", headers=integrator._headers(),
+    )  # fmt: skip
+    assert unknown.status_code == 422

@@ -16,7 +16,14 @@ from pydantic import (
     model_validator,
 )
 
-from scorecards.alerts.models import Alert, AlertRule
+from scorecards.accounts.api import account_or_404
+from scorecards.alerts.models import Alert, AlertRule, Playbook, RecoveryPlan
+from scorecards.alerts.plans import (
+    close_plan,
+    complete_task,
+    open_plan,
+    playbook_outcomes,
+)
 from scorecards.alerts.service import acknowledge, snooze
 from scorecards.alerts.tasks import evaluate_rules_now
 from scorecards.api.errors import InvalidInput
@@ -156,6 +163,9 @@ class RuleIn(Strict):
     cooldown: Duration = None
     repeat: Duration = Field(default=None, description="remind this often while firing")
     notify: list[Target] = Field(default_factory=list)
+    playbook: Name | None = Field(
+        default=None, description="a playbook to open as a recovery plan on firing"
+    )
     enabled: bool = True
 
 
@@ -222,6 +232,7 @@ def rule_out(rule: AlertRule) -> RuleOut:
             "cooldown": _text(rule.cooldown_seconds),
             "repeat": _text(rule.repeat_seconds),
             "notify": rule.notify,
+            "playbook": rule.playbook.name if rule.playbook else None,
             "enabled": rule.enabled,
             "created_at": rule.created_at,
             "updated_at": rule.updated_at,
@@ -234,12 +245,20 @@ def _who(request: HttpRequest) -> str:
     return f"token {token.name}" if isinstance(token, ApiToken) else "unknown"
 
 
-@router.put("/alert-rules/{name}", response={200: RuleOut, 201: RuleOut},
-            summary="Create or replace an alert rule")  # fmt: skip
+@router.put(
+    "/alert-rules/{name}",
+    response={200: RuleOut, 201: RuleOut},
+    summary="Create or replace an alert rule",
+)
 def put_rule(request: HttpRequest, name: Name, body: RuleIn) -> Status[RuleOut]:
     """The rule is evaluated on every account at once (in the background), then
     whenever an account's score changes and as time passes."""
     now = timezone.now()
+    playbook = None
+    if body.playbook is not None:
+        playbook = Playbook.objects.filter(name=body.playbook).first()
+        if playbook is None:
+            raise InvalidInput("playbook", f"no playbook named {body.playbook!r}")
     condition = body.condition.model_dump(exclude_none=True)
     kind = condition.pop("kind")
     fields: dict[str, Any] = {
@@ -250,6 +269,7 @@ def put_rule(request: HttpRequest, name: Name, body: RuleIn) -> Status[RuleOut]:
         "cooldown_seconds": _seconds(body.cooldown) or 0,
         "repeat_seconds": _seconds(body.repeat),
         "notify": [target.model_dump(exclude_none=True) for target in body.notify],
+        "playbook": playbook,
         "enabled": body.enabled,
         "updated_at": now,
     }
@@ -262,7 +282,7 @@ def put_rule(request: HttpRequest, name: Name, body: RuleIn) -> Status[RuleOut]:
 
 @router.get("/alert-rules", response=list[RuleOut], summary="Every alert rule")
 def list_rules(request: HttpRequest) -> list[RuleOut]:
-    return [rule_out(rule) for rule in AlertRule.objects.all()]
+    return [rule_out(r) for r in AlertRule.objects.select_related("playbook")]
 
 
 @router.get("/alert-rules/{name}", response=RuleOut, summary="One alert rule")
@@ -331,16 +351,22 @@ def get_alert(request: HttpRequest, alert_id: int) -> AlertDetail:
     return AlertDetail(**alert_out(alert).model_dump(), events=events)
 
 
-@router.post("/alerts/{alert_id}/acknowledge", response=AlertOut,
-             summary="Acknowledge an alert: no more reminders")  # fmt: skip
+@router.post(
+    "/alerts/{alert_id}/acknowledge",
+    response=AlertOut,
+    summary="Acknowledge an alert: no more reminders",
+)
 def post_acknowledge(request: HttpRequest, alert_id: int) -> AlertOut:
     alert = _alert_or_404(alert_id)
     acknowledge(alert=alert, by=_who(request), now=timezone.now())
     return alert_out(alert)
 
 
-@router.post("/alerts/{alert_id}/snooze", response=AlertOut,
-             summary="Snooze an alert's reminders until a time")  # fmt: skip
+@router.post(
+    "/alerts/{alert_id}/snooze",
+    response=AlertOut,
+    summary="Snooze an alert's reminders until a time",
+)
 def post_snooze(request: HttpRequest, alert_id: int, body: SnoozeIn) -> AlertOut:
     now = timezone.now()
     if body.until <= now:
@@ -355,3 +381,192 @@ def _alert_or_404(alert_id: int) -> Alert:
     if alert is None:
         raise Http404(f"no alert {alert_id}")
     return alert
+
+
+class StepIn(Strict):
+    title: Text
+    description: Annotated[str, Field(max_length=4000)] = ""
+    assignee: Annotated[str, Field(pattern=r"^(csm|user:.+)$", max_length=200)] = Field(
+        default="csm", description="csm (the account's CSM), or user:<username>"
+    )
+    due_days: int = Field(default=7, ge=0, le=365)
+
+
+class PlaybookIn(Strict):
+    description: Annotated[str, Field(max_length=4000)] = ""
+    steps: Annotated[list[StepIn], Field(min_length=1, max_length=50)]
+
+
+class Outcomes(BaseModel):
+    opened: int = 0
+    open: int = 0
+    recovered: int = 0
+    closed: int = 0
+
+
+class PlaybookOut(PlaybookIn):
+    name: str
+    outcomes: Outcomes = Field(description="the plans it opened, and how they ended")
+
+
+class TaskOut(BaseModel):
+    position: int
+    title: str
+    description: str
+    owner: str
+    due_at: datetime
+    done_at: datetime | None
+    done_by: str
+
+
+class PlanOut(BaseModel):
+    id: int
+    account: str
+    playbook: str
+    alert: int | None
+    status: str
+    opened_by: str
+    opened_at: datetime
+    closed_at: datetime | None
+    score_at_open: float | None
+    score_at_close: float | None
+    tasks: list[TaskOut]
+
+
+class PlanIn(Strict):
+    playbook: Name
+
+
+class PlanFilters(BaseModel):
+    status: list[Literal["open", "recovered", "closed"]] | None = None
+    account: str | None = None
+    limit: int = Field(default=100, ge=1, le=1000)
+
+
+def playbook_out(
+    playbook: Playbook, outcomes: dict[int, dict[str, Any]]
+) -> PlaybookOut:
+    return PlaybookOut(
+        name=playbook.name,
+        description=playbook.description,
+        steps=playbook.steps,
+        outcomes=Outcomes(**outcomes.get(playbook.pk, {})),
+    )
+
+
+@router.put(
+    "/playbooks/{name}",
+    response={200: PlaybookOut, 201: PlaybookOut},
+    summary="Create or replace a playbook",
+)
+def put_playbook(
+    request: HttpRequest, name: Name, body: PlaybookIn
+) -> Status[PlaybookOut]:
+    """Plans already open keep the steps they were opened with."""
+    now = timezone.now()
+    fields = {
+        "description": body.description,
+        "steps": [step.model_dump() for step in body.steps],
+        "updated_at": now,
+    }
+    playbook, created = Playbook.objects.update_or_create(
+        name=name, defaults=fields, create_defaults={**fields, "created_at": now}
+    )
+    return Status(201 if created else 200, playbook_out(playbook, playbook_outcomes()))
+
+
+@router.get("/playbooks", response=list[PlaybookOut], summary="Every playbook")
+def list_playbooks(request: HttpRequest) -> list[PlaybookOut]:
+    outcomes = playbook_outcomes()
+    return [playbook_out(playbook, outcomes) for playbook in Playbook.objects.all()]
+
+
+def plan_out(plan: RecoveryPlan) -> PlanOut:
+    return PlanOut(
+        id=plan.pk,
+        account=plan.account.key,
+        playbook=plan.playbook.name,
+        alert=plan.alert_id,
+        status=plan.status,
+        opened_by=plan.opened_by,
+        opened_at=plan.opened_at,
+        closed_at=plan.closed_at,
+        score_at_open=plan.score_at_open,
+        score_at_close=plan.score_at_close,
+        tasks=[
+            TaskOut(
+                position=task.position,
+                title=task.title,
+                description=task.description,
+                owner=task.owner,
+                due_at=task.due_at,
+                done_at=task.done_at,
+                done_by=task.done_by,
+            )
+            for task in plan.tasks.all()
+        ],
+    )
+
+
+@router.post(
+    "/accounts/{key}/plans",
+    response={201: PlanOut},
+    summary="Open a recovery plan on an account by hand",
+)
+def post_plan(request: HttpRequest, key: str, body: PlanIn) -> Status[PlanOut]:
+    account = account_or_404(key)
+    playbook = Playbook.objects.filter(name=body.playbook).first()
+    if playbook is None:
+        raise InvalidInput("playbook", f"no playbook named {body.playbook!r}")
+    plan = open_plan(
+        account=account, playbook=playbook, opened_by=_who(request), now=timezone.now()
+    )
+    return Status(201, plan_out(plan))
+
+
+@router.get("/plans", response=list[PlanOut], summary="Recovery plans, newest first")
+def list_plans(request: HttpRequest, filters: Query[PlanFilters]) -> list[PlanOut]:
+    plans = RecoveryPlan.objects.select_related("account", "playbook").prefetch_related(
+        "tasks"
+    )
+    if filters.status:
+        plans = plans.filter(status__in=filters.status)
+    if filters.account:
+        plans = plans.filter(account__key=filters.account)
+    return [plan_out(plan) for plan in plans[: filters.limit]]
+
+
+@router.get("/plans/{plan_id}", response=PlanOut, summary="One recovery plan")
+def get_plan(request: HttpRequest, plan_id: int) -> PlanOut:
+    return plan_out(_plan_or_404(plan_id))
+
+
+@router.post("/plans/{plan_id}/close", response=PlanOut, summary="Close a plan")
+def post_close(request: HttpRequest, plan_id: int) -> PlanOut:
+    plan = close_plan(plan=_plan_or_404(plan_id), by=_who(request), now=timezone.now())
+    return plan_out(plan)
+
+
+@router.post(
+    "/plans/{plan_id}/tasks/{position}/done",
+    response=PlanOut,
+    summary="Mark a task of a plan done",
+)
+def post_task_done(request: HttpRequest, plan_id: int, position: int) -> PlanOut:
+    plan = _plan_or_404(plan_id)
+    task = plan.tasks.filter(position=position).first()
+    if task is None:
+        raise Http404(f"plan {plan_id} has no task {position}")
+    complete_task(task=task, by=_who(request), now=timezone.now())
+    return plan_out(plan)
+
+
+def _plan_or_404(plan_id: int) -> RecoveryPlan:
+    plan = (
+        RecoveryPlan.objects.select_related("account", "playbook")
+        .filter(pk=plan_id)
+        .first()
+    )
+    if plan is None:
+        raise Http404(f"no recovery plan {plan_id}")
+    return plan

@@ -30,6 +30,10 @@ class AlertRule(models.Model):
     # Where its notifications go: webhooks, Slack-compatible webhooks, email
     # addresses (or the account's CSM); secrets are named, never stored.
     notify = models.JSONField(default=list, blank=True)
+    # A playbook to open as a recovery plan when an alert of the rule fires.
+    playbook = models.ForeignKey(
+        "Playbook", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -138,3 +142,69 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="notification_due")
         ]
+
+
+class Playbook(models.Model):
+    """A template of recovery steps: each a title, a description, who does it
+    (``csm``, or ``user:<username>``) and how many days after opening it is due."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    steps = models.JSONField(default=list)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlanStatus(models.TextChoices):
+    OPEN = "open"
+    RECOVERED = "recovered"  # its alert cleared
+    CLOSED = "closed"  # closed by hand
+
+
+class RecoveryPlan(models.Model):
+    """A playbook opened on an account: by an alert firing, or by hand."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="recovery_plans"
+    )
+    playbook = models.ForeignKey(Playbook, on_delete=models.PROTECT, related_name="+")
+    alert = models.OneToOneField(
+        Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="plan"
+    )
+    status = models.CharField(
+        max_length=20, choices=PlanStatus.choices, default=PlanStatus.OPEN
+    )
+    opened_by = models.CharField(max_length=200)
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # What came of it, for a manager weighing which playbooks work: the score
+    # when it opened and when it closed.
+    score_at_open = models.FloatField(null=True)
+    score_at_close = models.FloatField(null=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+
+
+class PlanTask(models.Model):
+    plan = models.ForeignKey(
+        RecoveryPlan, on_delete=models.CASCADE, related_name="tasks"
+    )
+    position = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    owner = models.CharField(max_length=200, blank=True)  # a username or an address
+    due_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.CharField(max_length=200, blank=True)
+    overdue_notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["plan", "position"]
+        indexes = [models.Index(fields=["done_at", "due_at"], name="task_due")]

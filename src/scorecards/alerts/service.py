@@ -33,6 +33,7 @@ from scorecards.alerts.machine import (
     step,
 )
 from scorecards.alerts.models import Alert, AlertEvent, AlertRule
+from scorecards.alerts.plans import on_alert_cleared, on_alert_fired
 from scorecards.ingest.models import Signal
 from scorecards.scoring.models import AccountScore, ScorePoint
 
@@ -295,6 +296,10 @@ def _apply(
         grade=score.grade if score else "",
         notify=change.notify,
     )
+    if change.new == AlertState.FIRING:
+        on_alert_fired(alert, now=now)
+    elif change.new == AlertState.CLEARED:
+        on_alert_cleared(alert, now=now)
     if change.notify:
         notify_event(event, now=now)
     if change.new != REMINDER:

@@ -9,6 +9,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from scorecards.alerts.delivery import deliver_due
+from scorecards.alerts.plans import notify_overdue
 from scorecards.alerts.service import evaluate_all
 
 logger = logging.getLogger(__name__)
@@ -31,8 +32,10 @@ def deliver_notifications() -> int:
 
 def look_once(*, now: datetime) -> None:
     """What the scheduler does each minute for alerts: time-driven changes,
-    then whatever is due to be sent (first tries after a lost task, retries)."""
+    then whatever is due to be sent (first tries after a lost task, retries),
+    then the owners of recovery tasks past due."""
     changes = evaluate_all(now=now)
     if changes:
         logger.info("alerts: %d changes as time passed", changes)
     deliver_due(worker=worker_name(), now=now)
+    notify_overdue(now=now)
