@@ -15,7 +15,7 @@ import pytest
 from scorecards import engine
 from scorecards.accounts.models import Account, Contact
 from scorecards.accounts.service import upsert_accounts
-from scorecards.alerts.models import Alert, AlertRule
+from scorecards.alerts.models import Alert, AlertRule, RecoveryPlan
 from scorecards.cli.main import main
 from scorecards.demo import generate
 from scorecards.ingest.models import Signal
@@ -250,3 +250,6 @@ def test_it_sets_alert_rules_and_shows_accounts_with_firing_alerts(demo):
     assert f"{firing.count()} alerts firing" in run.stdout
     at_risk = firing.filter(rule__name="at-risk")
     assert all(a.account.score.grade == "at_risk" for a in at_risk)
+    plans = RecoveryPlan.objects.filter(status="open")
+    assert plans.count() == at_risk.count() > 0
+    assert {plan.playbook.name for plan in plans} == {"win-back"}

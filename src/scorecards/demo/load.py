@@ -17,7 +17,7 @@ from scorecards import engine
 from scorecards.accounts.models import Account
 from scorecards.accounts.service import upsert_accounts, upsert_contacts
 from scorecards.alerts.machine import AlertState
-from scorecards.alerts.models import Alert, AlertRule
+from scorecards.alerts.models import Alert, AlertRule, Playbook
 from scorecards.alerts.service import evaluate_all
 from scorecards.demo import generate
 from scorecards.demo.bundled import bundled_scorecards
@@ -81,6 +81,21 @@ def load_portfolio(
 
 
 # Rules a CS team would start with; they notify nobody until a target is added.
+# An account entering at_risk gets the win-back playbook as its recovery plan.
+DEMO_PLAYBOOK = [
+    {
+        "title": "Call the executive sponsor",
+        "assignee": "csm",
+        "due_days": 2,
+        "description": "Hear what changed, in their words.",
+    },
+    {"title": "Review open escalations with support", "assignee": "csm", "due_days": 5},
+    {
+        "title": "Agree a recovery plan with the customer",
+        "assignee": "csm",
+        "due_days": 14,
+    },
+]
 DEMO_RULES = {
     "at-risk": {"kind": "grade", "params": {"grades": ["at_risk"]}},
     "falling": {"kind": "drop", "params": {"points": 10, "days": 30}},
@@ -94,11 +109,17 @@ DEMO_RULES = {
 
 def add_alert_rules(*, now: datetime) -> int:
     """Set the demo's alert rules and evaluate them; returns the alerts firing."""
+    playbook, _ = Playbook.objects.update_or_create(
+        name="win-back",
+        defaults={"steps": DEMO_PLAYBOOK, "updated_at": now},
+        create_defaults={"steps": DEMO_PLAYBOOK, "created_at": now, "updated_at": now},
+    )
     for name, rule in DEMO_RULES.items():
+        fields = {**rule, "playbook": playbook if name == "at-risk" else None}
         AlertRule.objects.update_or_create(
             name=name,
-            defaults={**rule, "updated_at": now},
-            create_defaults={**rule, "created_at": now, "updated_at": now},
+            defaults={**fields, "updated_at": now},
+            create_defaults={**fields, "created_at": now, "updated_at": now},
         )
     evaluate_all(now=now)
     return Alert.objects.filter(state=AlertState.FIRING).count()
