@@ -192,3 +192,22 @@ def test_two_workers_at_once_send_each_message_once(
     assert sum(sent) == 3
     assert len(receiver.received) == 1
     assert len(mailbox.messages) == 2
+
+
+def test_a_slack_compatible_hook_gets_one_line_and_a_link(
+    rule, usage, clock, receiver, mailbox, settings
+):
+    settings.BASE_URL = "https://cs.example.com"
+    rule.notify = [{"kind": "slack", "url": receiver.url}]
+    rule.save()
+
+    usage(40)
+    deliver(clock)
+
+    [call] = receiver.received
+    text = json.loads(call.body)["text"]
+    alert = rule.alerts.get()
+    assert text == (
+        "[alert] Globex: low-score (score 45.0 is below 50; score 45.0)\n"
+        f"<https://cs.example.com/api/v1/alerts/{alert.pk}|Open the alert>"
+    )
