@@ -9,9 +9,9 @@ from scorecards.accounts.models import Account, Contact
 pytestmark = pytest.mark.usefixtures("cast")
 
 ACCOUNT_FIELDS = {
-    "account", "scorecard", "score", "grade", "coverage", "status", "name",
-    "segment", "tier", "csm", "arr", "renewal_date", "attributes", "version",
-    "scored_at",
+    "account", "scorecard", "score", "grade", "coverage", "status", "overridden",
+    "name", "segment", "tier", "csm", "arr", "renewal_date", "attributes",
+    "version", "scored_at",
 }  # fmt: skip
 
 
@@ -185,7 +185,7 @@ def test_one_account_reads_like_the_offline_command_plus_its_fields(integrator, 
         "key": "qbr", "path": "qbr", "raw": 4.0, "score": 75.0, "weight": 2,
         "share": pytest.approx(2 / 3), "contribution": pytest.approx(50), "count": 1,
         "latest_at": "2026-06-12T12:00:00Z", "stale": False, "missing": False,
-        "filled": False,
+        "filled": False, "overridden": False,
     }  # fmt: skip
     assert stakeholders["missing"] is True
     assert stakeholders["score"] is None

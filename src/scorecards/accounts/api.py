@@ -120,6 +120,7 @@ class CriterionOut(BaseModel):
     stale: bool
     missing: bool
     filled: bool
+    overridden: bool = Field(default=False, description="its score was set by hand")
 
 
 class AccountOut(BaseModel):
@@ -129,6 +130,7 @@ class AccountOut(BaseModel):
     grade: str | None
     coverage: float
     status: Status
+    overridden: bool = Field(description="the score was set by hand")
     name: str
     segment: str
     tier: str
@@ -210,6 +212,7 @@ def score_json(score: AccountScore | None) -> dict[str, Any]:
             "grade": None,
             "coverage": 0.0,
             "status": Status.UNSCORED,
+            "overridden": False,
             "criteria": [],
         }
 
@@ -220,6 +223,7 @@ def score_json(score: AccountScore | None) -> dict[str, Any]:
         "grade": score.grade or None,
         "coverage": score.coverage,
         "status": score.status,
+        "overridden": score.overridden,
         "criteria": score.criteria,
     }
 

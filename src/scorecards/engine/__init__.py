@@ -27,6 +27,7 @@ from scorecards.engine.scorecard import (
     choose_scorecard,
 )
 from scorecards.engine.scoring import (
+    OVERRIDE_TOTAL,
     AccountScore,
     CriterionScore,
     GroupScore,
@@ -44,6 +45,7 @@ from scorecards.engine.signals import (
 )
 
 __all__ = [
+    "OVERRIDE_TOTAL",
     "AccountScore",
     "ChangeLine",
     "Criterion",

@@ -2,7 +2,7 @@
 
 from bisect import bisect_right
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -53,6 +53,7 @@ class CriterionScore:
     stale: bool
     missing: bool
     filled: bool
+    overridden: bool = False
 
     @property
     def present(self) -> bool:
@@ -80,6 +81,7 @@ class AccountScore:
     coverage: float
     criteria: tuple[CriterionScore, ...] = ()
     groups: tuple[GroupScore, ...] = ()
+    overridden: bool = False  # the total was set by hand
 
     @property
     def scored(self) -> bool:
@@ -100,6 +102,11 @@ class _Leaf:
     stale: bool
     missing: bool
     filled: bool
+    overridden: bool = False
+
+
+# The key of ``overrides`` that sets the total itself, not a criterion.
+OVERRIDE_TOTAL = "*"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +126,15 @@ def score_account(
     *,
     as_of: datetime,
     roles: Mapping[str, str] | None = None,
+    overrides: Mapping[str, float] | None = None,
 ) -> AccountScore:
     """Score one account's history under ``scorecard`` as of ``as_of``.
 
     ``roles`` maps a contact's key to its role, for the stakeholder roll-up.
-    Signals observed after ``as_of`` are ignored.
+    Signals observed after ``as_of`` are ignored. ``overrides`` sets scores by
+    hand: a criterion's (by its path), which then weighs in the total like any
+    other score; or, under OVERRIDE_TOTAL, the total itself, which keeps the
+    data's breakdown beside it.
     """
     t = to_timestamp(as_of)
     leaves = {
@@ -132,6 +143,11 @@ def score_account(
         )
         for path, criterion in scorecard.leaves()
     }
+    for path, value in (overrides or {}).items():
+        if path in leaves:
+            leaves[path] = replace(
+                leaves[path], score=value, missing=False, filled=False, overridden=True
+            )
     nodes: dict[str, _Node] = {}
     top = _roll_up(scorecard.criteria, leaves, nodes, prefix="")
 
@@ -156,9 +172,20 @@ def score_account(
         for path, group in _groups(scorecard.criteria, prefix="")
     )
     total = top.score if scored else None
+    by_hand = (overrides or {}).get(OVERRIDE_TOTAL)
+    if by_hand is not None:
+        total, status = by_hand, Status.SCORED
     grade = scorecard.grade_for(total) if total is not None else None
     return AccountScore(
-        scorecard, as_of, status, total, grade, top.coverage, criteria, groups
+        scorecard,
+        as_of,
+        status,
+        total,
+        grade,
+        top.coverage,
+        criteria,
+        groups,
+        overridden=by_hand is not None,
     )
 
 
@@ -311,4 +338,5 @@ def _criterion_score(
         stale=leaf.stale,
         missing=leaf.missing,
         filled=leaf.filled,
+        overridden=leaf.overridden,
     )

@@ -19,7 +19,9 @@ def _weight(value: float) -> float | int:
 
 
 def criterion_json(criterion: CriterionScore) -> dict[str, Any]:
-    return {
+    """A criterion's part; ``overridden`` appears only on one set by hand, so
+    the offline command's output keeps the shape it has always had."""
+    data = {
         "key": criterion.key,
         "path": criterion.path,
         "raw": criterion.raw,
@@ -33,10 +35,13 @@ def criterion_json(criterion: CriterionScore) -> dict[str, Any]:
         "missing": criterion.missing,
         "filled": criterion.filled,
     }
+    if criterion.overridden:
+        data["overridden"] = True
+    return data
 
 
 def account_json(account: str, result: AccountScore) -> dict[str, Any]:
-    return {
+    data = {
         "account": account,
         "scorecard": result.scorecard.key if result.scorecard else None,
         "score": result.total,
@@ -45,3 +50,6 @@ def account_json(account: str, result: AccountScore) -> dict[str, Any]:
         "status": str(result.status),
         "criteria": [criterion_json(c) for c in result.criteria],
     }
+    if result.overridden:
+        data["overridden"] = True
+    return data

@@ -6,18 +6,20 @@ from typing import Annotated, Any
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Status
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from scorecards import engine
 from scorecards.accounts.api import CriterionOut, account_or_404, stored_score
 from scorecards.accounts.models import Account
 from scorecards.api.errors import InvalidInput, MalformedBody
+from scorecards.engine import OVERRIDE_TOTAL
 from scorecards.engine.parsing import Format
 from scorecards.engine.serialize import account_json
 from scorecards.engine.signals import check_moment
 from scorecards.scoring import history
-from scorecards.scoring.models import Scorecard, ScorecardVersion, ScorePoint
+from scorecards.scoring.models import Override, Scorecard, ScorecardVersion, ScorePoint
 from scorecards.scoring.models import Status as ScoreStatus
+from scorecards.scoring.overrides import OverrideError, end_override, set_override
 from scorecards.scoring.publish import publish
 
 router = Router()
@@ -395,3 +397,102 @@ def _end(result: engine.AccountScore, moment: datetime) -> dict[str, Any]:
         "scorecard": card.key if card else None,
         "version": card.version if card else None,
     }
+
+
+class OverrideIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    criterion: Annotated[str, Field(min_length=1, max_length=300)] | None = Field(
+        default=None, description="a criterion's path; left out, the total"
+    )
+    score: float = Field(ge=0, le=100)
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="when it ends by itself (default: in 30 days)"
+    )
+
+
+class OverrideOut(BaseModel):
+    id: int
+    criterion: str | None = Field(description="null: the total")
+    score: float
+    reason: str
+    set_by: str
+    set_at: datetime
+    expires_at: datetime
+    replaced: float | None = Field(description="the score it stood over")
+    active: bool
+    ended_at: datetime | None
+    ended_by: str
+    ended_reason: str = Field(description="expired, ended, or replaced")
+
+
+def override_out(override: Override, now: datetime) -> OverrideOut:
+    return OverrideOut(
+        id=override.pk,
+        criterion=None if override.target == OVERRIDE_TOTAL else override.target,
+        score=override.value,
+        reason=override.reason,
+        set_by=override.set_by,
+        set_at=override.set_at,
+        expires_at=override.expires_at,
+        replaced=override.replaced,
+        active=override.ended_at is None and override.expires_at > now,
+        ended_at=override.ended_at,
+        ended_by=override.ended_by,
+        ended_reason=override.ended_reason,
+    )
+
+
+@router.post(
+    "/accounts/{key}/overrides",
+    response={201: OverrideOut},
+    summary="Set an account's score, or one criterion's, by hand",
+)
+def post_override(
+    request: HttpRequest, key: str, body: OverrideIn
+) -> Status[OverrideOut]:
+    """The account is re-scored at once; the override holds until it expires
+    (30 days unless said), is ended, or is replaced by another of the same
+    target. It shows as ``overridden`` on the score and the criterion."""
+    now = timezone.now()
+    account = account_or_404(key)
+    token = getattr(request, "auth", None)
+    try:
+        override = set_override(
+            account=account,
+            target=body.criterion or OVERRIDE_TOTAL,
+            value=body.score,
+            reason=body.reason,
+            by=f"token {token.name}" if token is not None else "unknown",
+            now=now,
+            expires_at=body.expires_at,
+        )
+    except OverrideError as error:
+        raise InvalidInput(error.field, error.message) from None
+    return Status(201, override_out(override, now))
+
+
+@router.get(
+    "/accounts/{key}/overrides",
+    response=list[OverrideOut],
+    summary="An account's overrides, newest first, ended ones too",
+)
+def list_overrides(request: HttpRequest, key: str) -> list[OverrideOut]:
+    now = timezone.now()
+    return [override_out(o, now) for o in account_or_404(key).overrides.all()]
+
+
+@router.delete(
+    "/accounts/{key}/overrides/{override_id}",
+    response=OverrideOut,
+    summary="End an override now",
+)
+def delete_override(request: HttpRequest, key: str, override_id: int) -> OverrideOut:
+    now = timezone.now()
+    override = account_or_404(key).overrides.filter(pk=override_id).first()
+    if override is None:
+        raise Http404(f"account {key!r} has no override {override_id}")
+    token = getattr(request, "auth", None)
+    by = f"token {token.name}" if token is not None else "unknown"
+    return override_out(end_override(override=override, by=by, now=now), now)

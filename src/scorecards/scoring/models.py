@@ -65,6 +65,7 @@ class AccountScore(models.Model):
     grade = models.CharField(max_length=100, blank=True)
     coverage = models.FloatField(default=0.0)
     criteria = models.JSONField(default=list)
+    overridden = models.BooleanField(default=False)  # the total was set by hand
     scored_at = models.DateTimeField()
 
     class Meta:
@@ -129,3 +130,33 @@ class ScheduledRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} {self.day.isoformat()}"
+
+
+class Override(models.Model):
+    """A score set by hand: the total (target ``*``) or one criterion (its path),
+    with the reason, who set it, what it replaced, and until when it holds.
+
+    It is its own audit: nothing is deleted; an override that ends (at its
+    expiry, by hand, or replaced by another) keeps its row with why it ended.
+    """
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="overrides"
+    )
+    target = models.CharField(max_length=300)
+    value = models.FloatField()
+    reason = models.TextField()
+    set_by = models.CharField(max_length=200)
+    set_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    replaced = models.FloatField(null=True, help_text="the score it stood over")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.CharField(max_length=200, blank=True)
+    ended_reason = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["-set_at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "set_at"], name="override_account"),
+            models.Index(fields=["ended_at", "expires_at"], name="override_expiry"),
+        ]

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import FloatField, Func, Max, QuerySet
+from django.db.models import FloatField, Func, Max, Q, QuerySet
 from django.dispatch import Signal as DjangoSignal
 
 from scorecards import engine
@@ -23,6 +23,7 @@ from scorecards.ingest.models import Signal
 from scorecards.lib.pgcopy import staged_insert
 from scorecards.scoring.models import (
     AccountScore,
+    Override,
     PointKind,
     ScorecardVersion,
     ScorePoint,
@@ -93,6 +94,7 @@ def score_stored(
         lookback = _lookback(list(used.values()))
         histories = load_histories(ids, metrics, as_of, lookback=lookback)
     roles = _roles(ids)
+    overrides = _overrides(ids, as_of)
 
     scored = []
     for account in accounts:
@@ -105,6 +107,7 @@ def score_stored(
             histories.get(account.pk, _NO_HISTORY),
             as_of=as_of,
             roles=roles.get(account.pk, {}),
+            overrides=overrides.get(account.pk),
         )
         scored.append(Scored(account, by_key[card.key], result))
     return scored
@@ -160,6 +163,22 @@ def load_histories(
     return builder.build()
 
 
+def _overrides(ids: list[int], as_of: datetime) -> dict[int, dict[str, float]]:
+    """The scores set by hand that hold at ``as_of``, by account and target."""
+    found: dict[int, dict[str, float]] = {}
+    rows = (
+        Override.objects.filter(
+            account_id__in=ids, set_at__lte=as_of, expires_at__gt=as_of
+        )
+        .filter(Q(ended_at=None) | Q(ended_at__gt=as_of))
+        .order_by("set_at", "id")
+        .values_list("account_id", "target", "value")
+    )
+    for account_id, target, value in rows:
+        found.setdefault(account_id, {})[target] = value  # the latest wins
+    return found
+
+
 def _roles(ids: list[int]) -> dict[int, dict[str, str]]:
     roles: dict[int, dict[str, str]] = {}
     rows = Contact.objects.filter(account_id__in=ids).values_list(
@@ -198,7 +217,7 @@ def store_scores(scored: Sequence[Scored], *, now: datetime) -> int:
 
 _SCORE_COLUMNS = (
     "account_id", "version_id", "status", "total", "grade", "coverage", "criteria",
-    "scored_at",
+    "overridden", "scored_at",
 )  # fmt: skip
 _POINT_COLUMNS = (
     "account_id", "at", "kind", "version_id", "status", "total", "grade", "coverage",
@@ -248,6 +267,7 @@ def _score_row(item: Scored, now: datetime) -> AccountScore:
         grade=result.grade.name if result.grade else "",
         coverage=result.coverage,
         criteria=[criterion_json(c) for c in result.criteria],
+        overridden=result.overridden,
         scored_at=now,
     )
 

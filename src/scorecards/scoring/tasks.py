@@ -140,6 +140,7 @@ def run_scheduler(*, worker: str, stop: threading.Event) -> None:
 
 def look_once(*, worker: str) -> None:
     from scorecards.alerts.tasks import look_once as look_at_alerts
+    from scorecards.scoring.overrides import end_expired
     from scorecards.sources.salesforce import enqueue_due_syncs
 
     close_old_connections()
@@ -147,6 +148,7 @@ def look_once(*, worker: str) -> None:
     jobs = (
         ("the daily points", lambda: enqueue_due_daily_points(now=now, worker=worker)),
         ("the Salesforce syncs", lambda: enqueue_due_syncs(now=now)),
+        ("the expired overrides", lambda: end_expired(now=now)),
         ("the alerts", lambda: look_at_alerts(now=now)),
     )
     for what, job in jobs:
