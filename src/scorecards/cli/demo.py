@@ -23,7 +23,12 @@ DAILY_POINTS = 90
 
 # Loading creates hundreds of accounts at once: a log line per account's first
 # grade and per daily point would bury the few lines that say what was done.
-CHATTY_LOGGERS = ("scorecards.accounts", "scorecards.scoring", "scorecards.ingest")
+CHATTY_LOGGERS = (
+    "scorecards.accounts",
+    "scorecards.scoring",
+    "scorecards.ingest",
+    "scorecards.alerts",
+)
 
 
 def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
