@@ -5,13 +5,14 @@ from datetime import timedelta
 import pytest
 
 from scorecards.accounts.models import Account, Contact
+from scorecards.scoring.models import AccountTrend
 
 pytestmark = pytest.mark.usefixtures("cast")
 
 ACCOUNT_FIELDS = {
     "account", "scorecard", "score", "grade", "coverage", "status", "overridden",
     "name", "segment", "tier", "csm", "arr", "renewal_date", "attributes",
-    "version", "scored_at",
+    "version", "scored_at", "delta_30", "direction",
 }  # fmt: skip
 
 
@@ -289,3 +290,20 @@ def test_an_offset_past_any_portfolio_is_refused(integrator, cast):
 
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "offset"
+
+
+def test_the_book_filters_and_sorts_on_the_30_day_trend(integrator, now):
+    for key, delta, direction in (("acme", -12.0, "declining"),
+                                  ("globex", 7.5, "improving"),
+                                  ("initech", 1.0, "stable")):  # fmt: skip
+        AccountTrend.objects.create(
+            account=Account.objects.get(key=key), delta_30=delta,
+            direction=direction, computed_at=now,
+        )  # fmt: skip
+
+    declining = integrator.get("/accounts", direction="declining").json()
+    by_delta = integrator.get("/accounts", sort="delta_30").json()
+
+    assert [a["account"] for a in declining["accounts"]] == ["acme"]
+    assert declining["accounts"][0]["delta_30"] == -12.0
+    assert [a["account"] for a in by_delta["accounts"]] == ["acme", "initech", "globex"]

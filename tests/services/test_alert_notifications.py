@@ -60,8 +60,12 @@ def deliver(clock):
 
 
 def test_a_crossing_sends_one_email_to_each_and_one_signed_webhook(
-    rule, usage, clock, mailbox, receiver
+    rule, usage, clock, mailbox, receiver, signal, caplog
 ):
+    # A month ago globex scored 90 on usage alone (its QBR rating of then is
+    # outside the QBR window of 10 days).
+    month_ago = [signal("globex", "weekly_active_users", 90, days_ago=35)]
+    ingest_signals(month_ago, now=clock.now)
     usage(40)  # 45: below the trigger
 
     assert deliver(clock) == 3
@@ -73,13 +77,21 @@ def test_a_crossing_sends_one_email_to_each_and_one_signed_webhook(
     assert email["Subject"] == (
         "[alert] Globex: low-score (score 45.0 is below 50; score 45.0)"
     )
-    assert "Lowest criteria:" in email.get_payload()
+    body = email.get_payload()
+    assert (
+        "What moved it (30 days):\r\n  - usage: -70.0 points\r\n  - qbr: +25.0" in body
+    )
+    assert "explaining the change failed" not in caplog.text
 
     [call] = receiver.received
     payload = json.loads(call.body)
     assert (payload["event"], payload["account"]["key"], payload["score"]) == (
         "firing", "globex", 45.0,
     )  # fmt: skip
+    assert payload["moved"] == [
+        {"criterion": "usage", "points": -70.0},
+        {"criterion": "qbr", "points": 25.0},
+    ]
     timestamp = call.headers["X-Scorecards-Timestamp"]
     expected = hmac.new(
         SECRET.encode(), timestamp.encode() + b"." + call.body, hashlib.sha256

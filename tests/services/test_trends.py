@@ -12,7 +12,8 @@ import pytest
 from scorecards.engine.trends import Point, trends
 from scorecards.ingest.service import ingest_signals
 from scorecards.scoring.history import account_trends, end_of_day, record_daily_points
-from scorecards.scoring.models import AccountScore
+from scorecards.scoring.models import AccountScore, AccountTrend
+from scorecards.scoring.trends import refresh_trends
 
 NOW = end_of_day(datetime(2026, 6, 15, tzinfo=UTC).date())
 
@@ -147,3 +148,37 @@ def test_an_accounts_trends_read_its_recorded_history(cast, signal, clock):
     assert result.window(60).delta is None
     assert result.window(60).slope == pytest.approx(30.0)
     assert result.direction == "improving"
+
+
+@pytest.mark.django_db
+def test_stored_trends_match_the_history_and_follow_each_score_change(
+    cast, signal, clock
+):
+    """As above; then stored for the portfolio, and moved by a new score."""
+    first_day = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    reports = [
+        signal("globex", "weekly_active_users", 10 + day, at=first_day + timedelta(day))
+        for day in range(35)
+    ]
+    clock.move_to(first_day + timedelta(days=34))
+    ingest_signals(reports, now=clock.now)
+    for day in range(35):
+        record_daily_points((first_day + timedelta(days=day)).date())
+    now = end_of_day(clock.now.date())
+
+    assert refresh_trends(now=now) == 3
+
+    stored = AccountTrend.objects.get(account=cast.globex)
+    exact = account_trends(cast.globex, now=now, current=44.0)
+    assert (stored.delta_30, stored.anchor_30) == (exact.window(30).delta, 14.0)
+    assert stored.slope_30 == pytest.approx(exact.window(30).slope)
+    assert stored.direction == "improving"
+    assert AccountTrend.objects.get(account=cast.initech).direction == ""
+
+    # A collapse in usage: the delta and the direction follow at once.
+    ingest_signals([signal("globex", "weekly_active_users", 5)], now=clock.now)
+
+    stored.refresh_from_db()
+    assert stored.delta_30 == pytest.approx(5.0 - 14.0)
+    assert stored.direction == "declining"
+    assert stored.slope_30 == pytest.approx(exact.window(30).slope)  # daily only

@@ -18,7 +18,7 @@ from scorecards.accounts.models import Account
 from scorecards.accounts.service import upsert_accounts, upsert_contacts
 from scorecards.api.batches import json_body, read_batch
 from scorecards.ingest.service import MAX_BATCH, ItemError
-from scorecards.scoring.models import AccountScore, Status
+from scorecards.scoring.models import AccountScore, AccountTrend, Status
 
 router = Router(tags=["accounts"])
 
@@ -140,6 +140,8 @@ class AccountOut(BaseModel):
     attributes: dict[str, Any]
     version: int | None = Field(description="the scorecard version scored under")
     scored_at: datetime | None
+    delta_30: float | None = Field(description="the score's change over 30 days")
+    direction: str | None = Field(description="improving, stable or declining")
 
 
 class AccountDetail(AccountOut):
@@ -162,15 +164,19 @@ SORTS = {
     "csm": "csm",
     "arr": "arr",
     "renewal_date": "renewal_date",
+    "delta_30": "trend__delta_30",
 }
 Sort = Literal[
     "score", "-score", "coverage", "-coverage", "key", "-key", "name", "-name",
     "segment", "-segment", "csm", "-csm", "arr", "-arr",
-    "renewal_date", "-renewal_date",
+    "renewal_date", "-renewal_date", "delta_30", "-delta_30",
 ]  # fmt: skip
 
 
 class AccountFilters(BaseModel):
+    direction: list[Literal["improving", "stable", "declining"]] | None = Field(
+        default=None, description="the 30-day trend (SCORING.md)"
+    )
     segment: list[str] | None = None
     csm: list[str] | None = None
     grade: list[str] | None = None
@@ -242,7 +248,16 @@ def account_json(account: Account) -> dict[str, Any]:
         "attributes": account.attributes,
         "version": score.version.number if score and score.version else None,
         "scored_at": score.scored_at if score else None,
+        **_trend_json(account),
     }
+
+
+def _trend_json(account: Account) -> dict[str, Any]:
+    try:
+        trend = account.trend
+    except AccountTrend.DoesNotExist:
+        return {"delta_30": None, "direction": None}
+    return {"delta_30": trend.delta_30, "direction": trend.direction or None}
 
 
 @router.post(
@@ -319,7 +334,9 @@ def list_accounts(
 
 
 def _filtered(filters: AccountFilters) -> QuerySet[Account]:
-    accounts = Account.objects.select_related("score__version__scorecard")
+    accounts = Account.objects.select_related("score__version__scorecard", "trend")
+    if filters.direction:
+        accounts = accounts.filter(trend__direction__in=filters.direction)
     if filters.segment:
         accounts = accounts.filter(segment__in=filters.segment)
     if filters.csm:

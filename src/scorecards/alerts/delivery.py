@@ -30,6 +30,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from scorecards.alerts.models import AlertEvent, DeliveryStatus, Notification
+from scorecards.scoring.history import explain
+from scorecards.scoring.models import AccountTrend
 
 logger = logging.getLogger(__name__)
 
@@ -163,14 +165,10 @@ def _failed(notification: Notification, error: str, now: datetime) -> None:
 
 def message(event: AlertEvent) -> dict[str, Any]:
     """What every channel says: the account, what crossed, the score and where
-    it is heading, the criteria that stand lowest, and a link."""
+    it is heading, the criteria that moved it most in 30 days, and a link."""
     alert = event.alert
     account = alert.account
-    score = getattr(account, "score", None)
-    criteria = sorted(
-        (c for c in (score.criteria if score else []) if c.get("score") is not None),
-        key=lambda c: c["score"],
-    )[:3]
+    trend = AccountTrend.objects.filter(account=account).first()
     return {
         "event": event.new_state,
         "previous": event.old_state,
@@ -179,13 +177,28 @@ def message(event: AlertEvent) -> dict[str, Any]:
         "reason": event.reason,
         "score": event.total,
         "grade": event.grade,
+        "delta_30": trend.delta_30 if trend else None,
+        "direction": (trend.direction or None) if trend else None,
         "at": event.at.isoformat(),
         "alert": alert.pk,
-        "lowest_criteria": [
-            {"key": c["key"], "score": c["score"], "raw": c["raw"]} for c in criteria
-        ],
+        "moved": _moved(account, event.at),
         "link": f"{settings.BASE_URL}/api/v1/alerts/{alert.pk}",
     }
+
+
+def _moved(account: Any, now: datetime, *, most: int = 3) -> list[dict[str, Any]]:
+    """The criteria whose contribution moved most over the last 30 days."""
+    try:
+        explanation = explain(account, start=now - timedelta(days=30), end=now)
+    except Exception:  # a message without this line beats no message
+        logger.exception("account %s: explaining the change failed", account.key)
+        return []
+    lines = sorted(explanation.lines, key=lambda line: -abs(line.delta))[:most]
+    return [
+        {"criterion": line.path, "points": round(line.delta, 1)}
+        for line in lines
+        if abs(line.delta) >= 0.05
+    ]
 
 
 def headline(data: dict[str, Any]) -> str:
@@ -196,6 +209,12 @@ def headline(data: dict[str, Any]) -> str:
         f"[{what.get(data['event'], data['event'])}] {account}: {data['rule']} "
         f"({data['reason']}; score {score})"
     )
+
+
+def _trend_words(data: dict[str, Any]) -> str:
+    if data["delta_30"] is None:
+        return "not enough history yet"
+    return f"{data['direction']}, {data['delta_30']:+.1f} points in 30 days"
 
 
 def _secret(reference: dict[str, str] | None) -> str:
@@ -255,15 +274,17 @@ def send_slack(notification: Notification) -> None:
 
 def send_email(notification: Notification) -> None:
     data = message(notification.event)
-    lowest = "\n".join(
-        f"  - {c['key']}: {c['score']:.1f}" for c in data["lowest_criteria"]
+    moved = "\n".join(
+        f"  - {m['criterion']}: {m['points']:+.1f} points" for m in data["moved"]
     )
     name = data["account"]["name"] or data["account"]["key"]
     body = (
         f"{headline(data)}\n\nAccount: {name}"
         f"\nRule: {data['rule']}\nWhat happened: {data['reason']}\n"
         f"Score: {data['score']}  Grade: {data['grade'] or '-'}\n"
-        f"Lowest criteria:\n{lowest or '  (none)'}\n\n{data['link']}\n"
+        f"Trend: {_trend_words(data)}\n"
+        f"What moved it (30 days):\n{moved or '  (nothing measurable)'}\n\n"
+        f"{data['link']}\n"
     )
     try:
         send_mail(headline(data)[:200], body, None, [notification.target])

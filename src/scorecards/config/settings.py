@@ -205,6 +205,10 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("SCORECARDS_TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# A trend is improving or declining when the score moved at least this many
+# points in 30 days (SCORING.md); stable in between.
+TREND_THRESHOLD = float(env_int("SCORECARDS_TREND_THRESHOLD", default=5, minimum=1))
+
 # Where people reach the service: links in notifications start with it.
 BASE_URL = env_str("SCORECARDS_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 

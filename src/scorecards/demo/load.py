@@ -25,6 +25,7 @@ from scorecards.ingest.service import IncomingSignal, ingest_signals
 from scorecards.scoring.history import record_daily_points
 from scorecards.scoring.models import Scorecard
 from scorecards.scoring.publish import publish
+from scorecards.scoring.trends import refresh_trends
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ def load_portfolio(
     signals = add_signals(portfolio, seed=seed, days=days, now=now)
     clock.lap(f"ingested {signals:,} signals, scored live")
     points = record_history(now=now, days=daily_points)
+    refresh_trends(now=now)
     clock.lap(f"recorded {points:,} daily points over {daily_points} days")
     firing = add_alert_rules(now=now)
     clock.lap(f"set {len(DEMO_RULES)} alert rules: {firing} alerts firing")

@@ -160,3 +160,27 @@ class Override(models.Model):
             models.Index(fields=["account", "set_at"], name="override_account"),
             models.Index(fields=["ended_at", "expires_at"], name="override_expiry"),
         ]
+
+
+class AccountTrend(models.Model):
+    """An account's trends (SCORING.md), kept for the portfolio to filter on.
+
+    The anchors (the score as of 30, 60 and 90 days ago) and the slopes move
+    with the days, so the daily job computes them; the deltas and the
+    direction follow every score change, from the anchors.
+    """
+
+    account = models.OneToOneField(
+        Account, on_delete=models.CASCADE, primary_key=True, related_name="trend"
+    )
+    anchor_30 = models.FloatField(null=True)
+    anchor_60 = models.FloatField(null=True)
+    anchor_90 = models.FloatField(null=True)
+    slope_30 = models.FloatField(null=True)
+    slope_60 = models.FloatField(null=True)
+    slope_90 = models.FloatField(null=True)
+    delta_30 = models.FloatField(null=True)
+    delta_60 = models.FloatField(null=True)
+    delta_90 = models.FloatField(null=True)
+    direction = models.CharField(max_length=20, blank=True, db_index=True)
+    computed_at = models.DateTimeField()

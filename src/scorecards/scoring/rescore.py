@@ -29,6 +29,7 @@ from scorecards.scoring.models import (
     ScorePoint,
 )
 from scorecards.scoring.scorecards import current_versions, parsed
+from scorecards.scoring.trends import follow_scores
 
 logger = logging.getLogger(__name__)
 
@@ -211,6 +212,7 @@ def store_scores(scored: Sequence[Scored], *, now: datetime) -> int:
 
     with transaction.atomic():
         _write_scores(rows, points)
+        follow_scores([row.account_id for row in rows])
         scores_stored.send(sender=AccountScore, scores=rows, now=now)
     return len(points)
 

@@ -16,6 +16,7 @@ from scorecards.accounts.models import Account
 from scorecards.scoring.history import record_daily_points
 from scorecards.scoring.models import ScheduledRun
 from scorecards.scoring.rescore import rescore
+from scorecards.scoring.trends import refresh_trends
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ def record_daily_point(day: str | None = None) -> int:
     # in, so the daily job also brings every current score up to now.
     changed = rescore(Account.objects.all(), now=now)
     logger.info("current scores refreshed: %d changed", changed)
+    refresh_trends(now=now)
     return count
 
 
