@@ -6,6 +6,7 @@ import sys
 from collections.abc import Sequence
 
 from scorecards.cli import (
+    backfill,
     createuser,
     demo,
     demo_login,
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_parser(commands)
     migrate.add_parser(commands)
     snapshot.add_parser(commands)
+    backfill.add_parser(commands)
     importing.add_parser(commands)
     sources.add_parser(commands)
     sync.add_parser(commands)

@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 scores_stored = DjangoSignal()
 
 CHUNK = 1000
-_NO_HISTORY = engine.History()
+NO_HISTORY = engine.History()
 
 
 class EpochSeconds(Func):
@@ -92,10 +92,10 @@ def score_stored(
     ids = [pk for pk, card in chosen.items() if card is not None]
     histories = {}
     if metrics and ids:
-        lookback = _lookback(list(used.values()))
+        lookback = longest_lookback(list(used.values()))
         histories = load_histories(ids, metrics, as_of, lookback=lookback)
-    roles = _roles(ids)
-    overrides = _overrides(ids, as_of)
+    roles = roles_of(ids)
+    overrides = overrides_at(ids, as_of)
 
     scored = []
     for account in accounts:
@@ -105,7 +105,7 @@ def score_stored(
             continue
         result = engine.score_account(
             card,
-            histories.get(account.pk, _NO_HISTORY),
+            histories.get(account.pk, NO_HISTORY),
             as_of=as_of,
             roles=roles.get(account.pk, {}),
             overrides=overrides.get(account.pk),
@@ -114,7 +114,7 @@ def score_stored(
     return scored
 
 
-def _lookback(cards: Sequence[engine.Scorecard]) -> timedelta | None:
+def longest_lookback(cards: Sequence[engine.Scorecard]) -> timedelta | None:
     lookbacks = [card.lookback() for card in cards]
     if not lookbacks or any(lookback is None for lookback in lookbacks):
         return None
@@ -164,7 +164,7 @@ def load_histories(
     return builder.build()
 
 
-def _overrides(ids: list[int], as_of: datetime) -> dict[int, dict[str, float]]:
+def overrides_at(ids: list[int], as_of: datetime) -> dict[int, dict[str, float]]:
     """The scores set by hand that hold at ``as_of``, by account and target."""
     found: dict[int, dict[str, float]] = {}
     rows = (
@@ -180,7 +180,7 @@ def _overrides(ids: list[int], as_of: datetime) -> dict[int, dict[str, float]]:
     return found
 
 
-def _roles(ids: list[int]) -> dict[int, dict[str, str]]:
+def roles_of(ids: list[int]) -> dict[int, dict[str, str]]:
     roles: dict[int, dict[str, str]] = {}
     rows = Contact.objects.filter(account_id__in=ids).values_list(
         "account_id", "pk", "role"
