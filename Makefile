@@ -41,6 +41,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/offline_score.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/daily_points.py
+	$(BIN)/python bench/csv_import.py
+	$(BIN)/python bench/backfill.py
 
 install: $(STAMP)
 
