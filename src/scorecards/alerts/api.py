@@ -147,7 +147,7 @@ class SlackTarget(Strict):
 class EmailTarget(Strict):
     kind: Literal["email"]
     to: Annotated[list[Text], Field(min_length=1)] = Field(
-        description="addresses, or csm for the account's CSM"
+        description="addresses; csm for the account's CSM; user:<username>"
     )
 
 

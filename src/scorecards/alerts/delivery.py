@@ -72,7 +72,12 @@ def _addresses(target: dict[str, Any], account: Any) -> list[tuple[str, str, Any
         return [(target["kind"], target["url"], target.get("secret"))]
     addresses = []
     for to in target["to"]:
-        address = _csm_email(account) if to == "csm" else to
+        if to == "csm":
+            address = _csm_email(account)
+        elif to.startswith("user:"):
+            address = _user_email(to.removeprefix("user:"))
+        else:
+            address = to
         if address:
             addresses.append(("email", address, None))
         else:
@@ -86,9 +91,11 @@ def _csm_email(account: Any) -> str:
     """The CSM's address: the CSM field itself, or the email of the user it names."""
     if "@" in account.csm:
         return str(account.csm)
-    if not account.csm:
-        return ""
-    user = get_user_model().objects.filter(username=account.csm).first()
+    return _user_email(account.csm) if account.csm else ""
+
+
+def _user_email(username: str) -> str:
+    user = get_user_model().objects.filter(username=username).first()
     return user.email if user is not None and user.email else ""
 
 
