@@ -16,6 +16,7 @@ from scorecards.alerts.api import router as alerts
 from scorecards.api.auth import BearerToken
 from scorecards.api.errors import install_handlers
 from scorecards.engine.serialize import iso
+from scorecards.feedback.api import router as surveys
 from scorecards.imports.api import router as imports
 from scorecards.ingest.api import router as signals
 from scorecards.scoring.api import router as scoring
@@ -57,5 +58,6 @@ api.add_router("", signals)
 api.add_router("", scoring)
 api.add_router("", imports)
 api.add_router("", alerts)
+api.add_router("", surveys)
 
 urlpatterns = [path("", api.urls)]

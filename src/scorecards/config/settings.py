@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "scorecards.imports",
     "scorecards.sources",
     "scorecards.alerts",
+    "scorecards.feedback",
     "scorecards.scoring",
     "scorecards.api",
     "scorecards.web",
@@ -227,6 +228,10 @@ MAILERS = {
         },
     }
 }
+# In debug mode with no SMTP server named, emails are written to the log of the
+# process that sends them (the `scorecards serve` terminal under `make run`).
+if DEBUG and not env_str("SCORECARDS_EMAIL_HOST"):
+    MAILERS["default"] = {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
 DEFAULT_FROM_EMAIL = env_str(
     "SCORECARDS_EMAIL_FROM", default="Scorecards <scorecards@localhost>"
 )

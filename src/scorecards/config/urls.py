@@ -8,5 +8,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("scorecards.api.urls")),
     path("", include("scorecards.sources.urls")),
+    path("", include("scorecards.feedback.urls")),
     path("", include("scorecards.web.urls")),
 ]

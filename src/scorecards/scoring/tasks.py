@@ -142,6 +142,7 @@ def run_scheduler(*, worker: str, stop: threading.Event) -> None:
 
 def look_once(*, worker: str) -> None:
     from scorecards.alerts.tasks import look_once as look_at_alerts
+    from scorecards.feedback.tasks import look_once as look_at_surveys
     from scorecards.scoring.overrides import end_expired
     from scorecards.sources.salesforce import enqueue_due_syncs
 
@@ -152,6 +153,7 @@ def look_once(*, worker: str) -> None:
         ("the Salesforce syncs", lambda: enqueue_due_syncs(now=now)),
         ("the expired overrides", lambda: end_expired(now=now)),
         ("the alerts", lambda: look_at_alerts(now=now)),
+        ("the surveys", lambda: look_at_surveys(now=now)),
     )
     for what, job in jobs:
         try:
