@@ -120,3 +120,79 @@ def test_a_campaign_for_an_unknown_survey_or_closing_in_the_past_is_refused(
 
     assert unknown.json()["errors"][0]["field"] == "survey"
     assert past.json()["errors"][0]["field"] == "closes_at"
+
+
+RUBRIC = {
+    "kind": "qbr",
+    "title": "Our quarterly review",
+    "questions": [
+        {"key": "goals", "text": "Progress on your goals", "weight": 2},
+        {"key": "value", "text": "Value delivered", "weight": 2},
+        {"key": "relationship", "text": "Our relationship"},
+    ],
+}
+
+
+def test_a_qbr_recorded_by_the_csm_moves_the_qbr_score_and_can_ask_attendees(
+    integrator, cast, now, mailbox
+):
+    upsert_contacts(
+        [{"account": "acme", "key": "ceo", "email": "ceo@acme.example"}], now=now
+    )
+    put(integrator, "/surveys/qbr", RUBRIC)
+
+    made = post(
+        integrator,
+        "/accounts/acme/qbrs",
+        {
+            "survey": "qbr",
+            "held_at": now.isoformat(),
+            "attendees": ["ceo"],
+            "notes": "Renewal discussed.",
+            "invite_attendees": True,
+            "ratings": {"goals": 4, "value": 5, "relationship": 2},
+        },
+    )
+
+    assert made.status_code == 201, made.content
+    qbr = made.json()
+    assert qbr["campaign"] is not None
+    criteria = integrator.get("/accounts/acme").json()["criteria"]
+    assert (
+        next(c for c in criteria if c["key"] == "qbr")["raw"] == (2 * 4 + 2 * 5 + 2) / 5
+    )
+    assert integrator.get(f"/campaigns/{qbr['campaign']}").json()["invited"] == 1
+    assert [q["id"] for q in integrator.get("/accounts/acme/qbrs").json()] == [
+        qbr["id"]
+    ]
+
+
+def test_a_qbr_names_what_is_wrong_with_it(integrator, cast, now):
+    put(integrator, "/surveys/qbr", RUBRIC)
+
+    strangers = post(
+        integrator,
+        "/accounts/acme/qbrs",
+        {
+            "survey": "qbr",
+            "held_at": now.isoformat(),
+            "attendees": ["nobody"],
+            "ratings": {"goals": 4, "value": 5, "relationship": 2},
+        },
+    )
+    missing = post(
+        integrator,
+        "/accounts/acme/qbrs",
+        {
+            "survey": "qbr",
+            "held_at": now.isoformat(),
+            "ratings": {"goals": 4, "value": 9, "relationship": 2},
+        },
+    )
+
+    assert strangers.json()["errors"][0] == {
+        "index": None,
+        "field": "attendees",
+        "message": "not contacts of acme: nobody",
+    }
+    assert missing.json()["errors"][0]["field"] == "ratings.value"

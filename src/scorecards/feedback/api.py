@@ -1,6 +1,6 @@
 """Surveys through the API: forms, campaigns, and each account's coverage."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from django.http import Http404, HttpRequest
@@ -11,9 +11,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from scorecards.accounts.api import account_or_404
 from scorecards.api.errors import InvalidInput
 from scorecards.api.models import ApiToken
-from scorecards.feedback.campaigns import CampaignError, coverage, launch_campaign
-from scorecards.feedback.forms import define_form
-from scorecards.feedback.models import Campaign, SurveyForm
+from scorecards.feedback.campaigns import (
+    CampaignError,
+    coverage,
+    launch_campaign,
+    record_qbr,
+)
+from scorecards.feedback.forms import AnswerError, define_form
+from scorecards.feedback.models import Campaign, Qbr, SurveyForm
 
 router = Router(tags=["surveys"])
 
@@ -194,3 +199,82 @@ class CoverageOut(BaseModel):
 def get_coverage(request: HttpRequest, key: str) -> CoverageOut:
     account = account_or_404(key)
     return CoverageOut(account=account.key, **coverage(account, now=timezone.now()))
+
+
+class QbrIn(Strict):
+    survey: Key = Field(description="a survey of kind qbr: its rubric")
+    held_at: AwareDatetime
+    attendees: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, description="the customer's attendees, by contact key"
+    )
+    notes: Annotated[str, Field(max_length=10000)] = ""
+    ratings: dict[str, int] = Field(description="the rubric's items, each 1 to 5")
+    invite_attendees: bool = Field(
+        default=False, description="send the attendees the same rubric to rate"
+    )
+    closes_in_days: int = Field(default=14, ge=1, le=90)
+
+
+class QbrOut(BaseModel):
+    id: int
+    account: str
+    survey: str
+    held_at: datetime
+    attendees: list[str]
+    notes: str
+    ratings: dict[str, int]
+    recorded_by: str
+    campaign: int | None
+
+
+def qbr_out(qbr: Qbr) -> QbrOut:
+    return QbrOut(
+        id=qbr.pk,
+        account=qbr.account.key,
+        survey=qbr.version.form.key,
+        held_at=qbr.held_at,
+        attendees=qbr.attendees,
+        notes=qbr.notes,
+        ratings=qbr.ratings,
+        recorded_by=qbr.recorded_by,
+        campaign=qbr.campaign_id,
+    )
+
+
+@router.post(
+    "/accounts/{key}/qbrs",
+    response={201: QbrOut},
+    summary="Record a QBR and rate its rubric",
+)
+def post_qbr(request: HttpRequest, key: str, body: QbrIn) -> Status[QbrOut]:
+    """The rating becomes ``qbr_score`` (and one signal per item) at once."""
+    now = timezone.now()
+    account = account_or_404(key)
+    form = SurveyForm.objects.filter(key=body.survey).select_related("current").first()
+    if form is None:
+        raise InvalidInput("survey", f"no survey {body.survey!r}")
+    try:
+        qbr = record_qbr(
+            account=account,
+            form=form,
+            held_at=body.held_at,
+            attendees=body.attendees,
+            notes=body.notes,
+            ratings=body.ratings,
+            invite_attendees=body.invite_attendees,
+            closes_at=now + timedelta(days=body.closes_in_days),
+            by=_by(request),
+            now=now,
+        )
+    except CampaignError as error:
+        raise InvalidInput(error.field, error.message) from None
+    except AnswerError as error:
+        field, message = next(iter(error.problems.items()))
+        raise InvalidInput(f"ratings.{field}", message) from None
+    return Status(201, qbr_out(qbr))
+
+
+@router.get("/accounts/{key}/qbrs", response=list[QbrOut], summary="An account's QBRs")
+def list_qbrs(request: HttpRequest, key: str) -> list[QbrOut]:
+    account = account_or_404(key)
+    return [qbr_out(q) for q in account.qbrs.select_related("version__form")]

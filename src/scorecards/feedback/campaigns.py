@@ -35,8 +35,10 @@ from scorecards.feedback.models import (
     Answer,
     Campaign,
     CampaignStatus,
+    FormKind,
     FormVersion,
     Invitation,
+    Qbr,
     SurveyForm,
     Unsubscribe,
 )
@@ -88,6 +90,8 @@ def audience(spec: dict[str, list[str]], roles: list[str]) -> Any:
     if spec.get("accounts"):
         accounts = accounts.filter(key__in=spec["accounts"])
     contacts = Contact.objects.filter(account__in=accounts).exclude(email="")
+    if spec.get("contacts"):
+        contacts = contacts.filter(key__in=spec["contacts"])
     if roles:
         contacts = contacts.filter(role__in=roles)
     return contacts.filter(unsubscribed__isnull=True).select_related("account")
@@ -106,12 +110,18 @@ def launch_campaign(
     closes_at: datetime,
     by: str,
     now: datetime,
+    contacts: list[str] | None = None,
 ) -> Campaign:
     if form.current is None:
         raise CampaignError("survey", "has no questions yet")
     if closes_at <= now:
         raise CampaignError("closes_at", "must be in the future")
-    spec = {"segments": segments, "csms": csms, "accounts": accounts}
+    spec = {
+        "segments": segments,
+        "csms": csms,
+        "accounts": accounts,
+        "contacts": contacts or [],
+    }
     with transaction.atomic():
         campaign = Campaign.objects.create(
             name=name,
@@ -280,7 +290,7 @@ def answer(
             values=numbers,
             account=invitation.account.key,
             contact=invitation.contact.key,
-            invitation=invitation.pk,
+            ident=f"invitation-{invitation.pk}",
             at=stored.answered_at,
         )
         ingest_signals(signals, now=now, replace=True)
@@ -334,3 +344,75 @@ def coverage(
         "no_executive_voice": executive is None
         or now - executive > timedelta(days=executive_days),
     }
+
+
+def record_qbr(
+    *,
+    account: Account,
+    form: SurveyForm,
+    held_at: datetime,
+    attendees: list[str],
+    notes: str,
+    ratings: dict[str, Any],
+    invite_attendees: bool,
+    closes_at: datetime,
+    by: str,
+    now: datetime,
+) -> Qbr:
+    """Store a QBR and the CSM's rating of its rubric as signals (``qbr_score``
+    and one per item); and, if asked, send the attendees the same form."""
+    version = form.current
+    if version is None or form.kind != FormKind.QBR:
+        raise CampaignError("survey", "must be a survey of kind qbr")
+    known = set(account.contacts.values_list("key", flat=True))
+    strangers = sorted(set(attendees) - known)
+    if strangers:
+        raise CampaignError(
+            "attendees", f"not contacts of {account.key}: " + ", ".join(strangers)
+        )
+    numbers = check_answer(FormKind.QBR, version, ratings)
+    with transaction.atomic():
+        qbr = Qbr.objects.create(
+            account=account,
+            version=version,
+            held_at=held_at,
+            attendees=attendees,
+            notes=notes[:10000],
+            ratings=numbers,
+            recorded_by=by[:200],
+            recorded_at=now,
+        )
+        signals = answer_signals(
+            kind=FormKind.QBR,
+            version=version,
+            values=numbers,
+            account=account.key,
+            contact=None,
+            ident=f"qbr-{qbr.pk}",
+            at=held_at,
+            source="qbr",
+        )
+        ingest_signals(signals, now=now, replace=True)
+        if invite_attendees and attendees:
+            qbr.campaign = launch_campaign(
+                name=f"QBR {account.key} {held_at:%Y-%m-%d}",
+                form=form,
+                segments=[],
+                csms=[],
+                accounts=[account.key],
+                roles=[],
+                remind_after_days=5,
+                max_reminders=1,
+                closes_at=closes_at,
+                by=by,
+                now=now,
+                contacts=attendees,
+            )
+            qbr.save(update_fields=["campaign"])
+    logger.info(
+        "account %s: QBR of %s recorded by %s",
+        account.key,
+        held_at.date().isoformat(),
+        by,
+    )
+    return qbr

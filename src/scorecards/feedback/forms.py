@@ -108,21 +108,17 @@ def answer_signals(
     version: FormVersion,
     values: Mapping[str, int],
     account: str,
-    contact: str,
-    invitation: int,
+    contact: str | None,
+    ident: str,
     at: datetime,
+    source: str = SOURCE,
 ) -> list[Signal]:
-    """The signals an answer gives, with ids that make an edit replace them."""
+    """The signals an answer gives, with ids (``ident`` and the metric) that
+    make an edit replace them."""
 
     def signal(metric: str, value: float) -> Signal:
         return Signal(
-            account,
-            metric,
-            float(value),
-            at,
-            contact,
-            SOURCE,
-            f"invitation-{invitation}-{metric}",
+            account, metric, float(value), at, contact, source, f"{ident}-{metric}"
         )
 
     if kind == FormKind.NPS:

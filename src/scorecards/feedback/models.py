@@ -114,3 +114,23 @@ class Unsubscribe(models.Model):
         Contact, on_delete=models.CASCADE, related_name="unsubscribed"
     )
     at = models.DateTimeField()
+
+
+class Qbr(models.Model):
+    """A quarterly business review as a CSM recorded it, with their rating of
+    the form's rubric."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="qbrs")
+    version = models.ForeignKey(FormVersion, on_delete=models.PROTECT, related_name="+")
+    held_at = models.DateTimeField()
+    attendees = models.JSONField(default=list)  # contact keys
+    notes = models.TextField(blank=True)
+    ratings = models.JSONField()  # {item key: 1-5}
+    recorded_by = models.CharField(max_length=200)
+    recorded_at = models.DateTimeField()
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-held_at", "-id"]
