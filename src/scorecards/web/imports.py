@@ -29,6 +29,11 @@ def is_admin(user: Any) -> bool:
 admin_only = user_passes_test(is_admin)
 
 
+def admin_page(view: Any) -> Any:
+    """A page for admins only: others are sent to sign in as one."""
+    return login_required(admin_only(view))
+
+
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(
         label="The file holds",

@@ -3,13 +3,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from scorecards.web import imports, views
+from scorecards.web import imports, surveys, views
 
 app_name = "web"
 
 urlpatterns = [
     path("", views.accounts, name="accounts"),
     path("imports/", imports.imports, name="imports"),
+    path("surveys/", surveys.surveys, name="surveys"),
+    path("campaigns/", surveys.campaigns, name="campaigns"),
+    path("campaigns/<int:campaign_id>/", surveys.campaign, name="campaign"),
     path("imports/<int:run_id>/", imports.import_run, name="import"),
     path("imports/<int:run_id>/rejects", imports.import_rejects, name="import-rejects"),
     path(
