@@ -3,12 +3,13 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from scorecards.web import imports, surveys, views
+from scorecards.web import account, imports, surveys, views
 
 app_name = "web"
 
 urlpatterns = [
     path("", views.accounts, name="accounts"),
+    path("accounts/<str:key>/", account.account_page, name="account"),
     path("imports/", imports.imports, name="imports"),
     path("surveys/", surveys.surveys, name="surveys"),
     path("campaigns/", surveys.campaigns, name="campaigns"),

@@ -1,0 +1,109 @@
+"""One account's page: the score and why, its history, its alerts and plans,
+and who was heard. Signed in as csm-01."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.test import Client
+
+from scorecards.accounts.service import upsert_accounts, upsert_contacts
+from scorecards.alerts.models import AlertRule, Playbook
+from scorecards.ingest.service import IncomingSignal, ingest_signals
+from scorecards.scoring.history import record_daily_points
+from scorecards.scoring.publish import publish
+from scorecards.scoring.trends import refresh_trends
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+CARD = """\
+key: default
+grades:
+  - {name: healthy, min: 70}
+  - {name: at_risk, min: 0}
+criteria:
+  - {key: usage, metric: weekly_active_users, weight: 2, aggregate: latest,
+     stale_after: 3d, normalize: {linear: [0, 100]}}
+  - {key: nps, metric: nps, weight: 1, aggregate: latest,
+     normalize: {linear: [0, 10]}}
+"""
+
+
+@pytest.fixture
+def acme(time_machine, django_user_model):
+    time_machine.move_to(NOW - timedelta(days=10), tick=False)
+    start = NOW - timedelta(days=10)
+    publish(source=CARD, format="yaml", author="cs-ops", now=start)
+    playbook = Playbook.objects.create(
+        name="win-back",
+        steps=[{"title": "Call the sponsor", "assignee": "csm", "due_days": 2}],
+        created_at=start,
+        updated_at=start,
+    )
+    AlertRule.objects.create(
+        name="at-risk",
+        kind="grade",
+        params={"grades": ["at_risk"]},
+        playbook=playbook,
+        created_at=start,
+        updated_at=start,
+    )
+    upsert_accounts([{"key": "acme", "name": "Acme Corp", "csm": "csm-01"}], now=start)
+    upsert_contacts(
+        [
+            {"account": "acme", "key": "ceo", "role": "executive_sponsor"},
+            {"account": "acme", "key": "ops", "role": "champion"},
+        ],
+        now=start,
+    )
+    for day in range(10):
+        moment = start + timedelta(days=day)
+        time_machine.move_to(moment, tick=False)
+        ingest_signals(
+            [
+                IncomingSignal("acme", "weekly_active_users", 90 - 8 * day, moment),
+                IncomingSignal("acme", "nps", 3, moment, "ops"),
+            ],
+            now=moment,
+        )
+        record_daily_points(moment.date())
+    time_machine.move_to(NOW, tick=False)
+    refresh_trends(now=NOW)
+    client = Client()
+    client.force_login(django_user_model.objects.create_user("csm-01"))
+    return client
+
+
+def test_the_page_shows_the_score_its_breakdown_and_its_history(acme):
+    page = acme.get("/accounts/acme/").content.decode()
+
+    assert "<h1>Acme Corp" in page
+    assert "at risk" in page
+    assert '<th scope="row">usage</th>' in page
+    assert 'aria-label="The score over the last 90 days: from' in page
+    assert "<polyline points=" in page
+    assert "stale" not in page.split("Breakdown")[1].split("</table>")[0]
+
+
+def test_the_page_shows_open_alerts_and_recovery_plans(acme):
+    page = acme.get("/accounts/acme/").content.decode()
+
+    assert "<strong>at-risk</strong> (firing since" in page
+    assert "Call the sponsor — csm-01, due" in page
+
+
+def test_the_page_says_who_was_heard_and_warns_of_no_executive_voice(acme):
+    page = acme.get("/accounts/acme/").content.decode()
+
+    assert "No executive sponsor has answered in 180 days." in page
+    assert '<th scope="row">executive sponsor</th>' in page
+
+
+def test_the_accounts_list_links_to_each_page(acme):
+    page = acme.get("/").content.decode()
+
+    assert 'href="/accounts/acme/"' in page
+
+
+def test_an_unknown_account_is_404(acme):
+    assert acme.get("/accounts/nope/").status_code == 404
