@@ -219,8 +219,7 @@ def test_a_slack_compatible_hook_gets_one_line_and_a_link(
 
     [call] = receiver.received
     text = json.loads(call.body)["text"]
-    alert = rule.alerts.get()
     assert text == (
         "[alert] Globex: low-score (score 45.0 is below 50; score 45.0)\n"
-        f"<https://cs.example.com/api/v1/alerts/{alert.pk}|Open the alert>"
+        "<https://cs.example.com/accounts/globex/|Open the account>"
     )

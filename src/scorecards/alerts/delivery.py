@@ -21,6 +21,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import requests
 from django.conf import settings
@@ -189,7 +190,8 @@ def message(event: AlertEvent) -> dict[str, Any]:
         "at": event.at.isoformat(),
         "alert": alert.pk,
         "moved": _moved(account, event.at),
-        "link": f"{settings.BASE_URL}/api/v1/alerts/{alert.pk}",
+        "link": f"{settings.BASE_URL}/accounts/{quote(account.key, safe='')}/",
+        "api": f"{settings.BASE_URL}/api/v1/alerts/{alert.pk}",
     }
 
 
@@ -271,7 +273,7 @@ def send_webhook(notification: Notification) -> None:
 
 def send_slack(notification: Notification) -> None:
     data = message(notification.event)
-    text = f"{headline(data)}\n<{data['link']}|Open the alert>"
+    text = f"{headline(data)}\n<{data['link']}|Open the account>"
     _post(
         notification.target,
         json.dumps({"text": text}).encode(),
