@@ -8,6 +8,8 @@ from django.test import Client
 
 from scorecards.accounts.service import upsert_accounts, upsert_contacts
 from scorecards.alerts.models import AlertRule, Playbook
+from scorecards.feedback.forms import define_form
+from scorecards.ingest.models import Signal
 from scorecards.ingest.service import IncomingSignal, ingest_signals
 from scorecards.scoring.history import record_daily_points
 from scorecards.scoring.publish import publish
@@ -107,3 +109,73 @@ def test_the_accounts_list_links_to_each_page(acme):
 
 def test_an_unknown_account_is_404(acme):
     assert acme.get("/accounts/nope/").status_code == 404
+
+
+@pytest.fixture
+def admin(acme, django_user_model):
+    client = Client()
+    client.force_login(django_user_model.objects.create_user("admin-01", is_staff=True))
+    return client
+
+
+def test_an_admin_adds_a_contact_from_the_page(admin):
+    answer = admin.post(
+        "/accounts/acme/contacts",
+        {
+            "key": "cfo",
+            "role": "Decision Maker",
+            "name": "",
+            "email": "cfo@acme.example",
+        },
+        follow=True,
+    )
+
+    assert "Contact cfo saved." in answer.content.decode()
+    assert '<th scope="row">cfo</th><td>decision_maker</td>' in answer.content.decode()
+
+
+def test_a_bad_contact_is_named_and_not_saved(admin):
+    answer = admin.post(
+        "/accounts/acme/contacts", {"key": "cfo", "email": "nope"}, follow=True
+    )
+
+    assert "email: Enter a valid email address." in answer.content.decode()
+    assert '<th scope="row">cfo</th>' not in answer.content.decode()
+
+
+def test_an_admin_records_a_qbr_and_the_score_takes_it(admin):
+    define_form(
+        key="qbr",
+        kind="qbr",
+        title="Quarterly review",
+        questions=[
+            {"key": "goals", "text": "Progress on goals"},
+            {"key": "value", "text": "Value delivered"},
+        ],
+        now=NOW,
+    )
+    page = admin.get("/accounts/acme/").content.decode()
+    assert "Record a QBR" in page
+
+    answer = admin.post(
+        "/accounts/acme/qbrs",
+        {
+            "survey": "qbr",
+            "held_on": "2026-11-30",
+            "attendees": ["ceo"],
+            "notes": "Good meeting.",
+            "rate_goals": "4",
+            "rate_value": "2",
+        },
+        follow=True,
+    )
+
+    assert "QBR recorded" in answer.content.decode()
+    assert Signal.objects.get(metric="qbr_score").value == 3.0
+
+
+def test_a_csm_sees_no_forms(acme):
+    page = acme.get("/accounts/acme/").content.decode()
+
+    assert "Add a contact" not in page
+    assert acme.post("/accounts/acme/contacts", {"key": "x"}).status_code == 302

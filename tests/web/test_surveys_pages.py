@@ -3,7 +3,9 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
+from django.utils import timezone
 
+from scorecards.accounts.service import upsert_accounts, upsert_contacts
 from scorecards.feedback.models import Campaign, SurveyForm
 from scorecards.web.surveys import parse_questions
 
@@ -94,3 +96,52 @@ def test_only_admins_see_the_survey_pages(django_user_model):
 
     assert client.get("/surveys/").status_code == 302
     assert client.get("/campaigns/").status_code == 302
+
+
+def test_a_campaign_can_ask_one_csms_accounts_or_a_list(admin):
+
+    now = timezone.now()
+    upsert_accounts(
+        [
+            {"key": "acme", "csm": "csm-01"},
+            {"key": "globex", "csm": "csm-02"},
+            {"key": "initech", "csm": "csm-02"},
+        ],
+        now=now,
+    )
+    upsert_contacts(
+        [
+            {"account": key, "key": "ceo", "email": f"ceo@{key}.example"}
+            for key in ("acme", "globex", "initech")
+        ],
+        now=now,
+    )
+    admin.post(
+        "/surveys/",
+        {
+            "key": "pulse",
+            "kind": "stakeholder",
+            "title": "Pulse",
+            "questions": "overall | Overall?",
+        },
+    )
+    form = {
+        "name": "x",
+        "survey": "pulse",
+        "remind_after_days": 5,
+        "max_reminders": 2,
+        "closes_on": "2099-01-01",
+    }
+
+    admin.post("/campaigns/", {**form, "csms": ["csm-02"]})
+    admin.post("/campaigns/", {**form, "accounts": "acme, initech"})
+
+    first, second = Campaign.objects.order_by("id")
+    assert sorted(first.invitations.values_list("account__key", flat=True)) == [
+        "globex",
+        "initech",
+    ]
+    assert sorted(second.invitations.values_list("account__key", flat=True)) == [
+        "acme",
+        "initech",
+    ]

@@ -6,19 +6,25 @@ content security policy to allow.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from scorecards.accounts.models import Account
+from scorecards.accounts.service import upsert_contacts
 from scorecards.alerts.models import Alert, RecoveryPlan
-from scorecards.feedback.campaigns import coverage
+from scorecards.feedback.campaigns import CampaignError, coverage, record_qbr
+from scorecards.feedback.forms import AnswerError
+from scorecards.feedback.models import FormKind, SurveyForm
 from scorecards.scoring.models import AccountScore, AccountTrend, PointKind, ScorePoint
+from scorecards.web.imports import admin_page
 from scorecards.web.views import STATUS_WORDS
 
 CHART_WIDTH, CHART_HEIGHT = 600, 160
@@ -129,5 +135,122 @@ def account_page(request: HttpRequest, key: str) -> HttpResponse:
         .select_related("playbook")
         .prefetch_related("tasks"),
         "contacts": account.contacts.order_by("role", "key"),
+        "contact_form": ContactForm(),
+        **_qbr_context(request, account),
     }
     return render(request, "web/account.html", context)
+
+
+def _qbr_context(request: HttpRequest, account: Account) -> dict[str, Any]:
+    surveys = list(SurveyForm.objects.filter(kind=FormKind.QBR).exclude(current=None))
+    if not surveys:
+        return {"qbr_surveys": [], "qbr_survey": None, "qbr_form": None}
+    chosen = next((s for s in surveys if s.key == request.GET.get("qbr")), surveys[0])
+    contacts = list(account.contacts.values_list("key", flat=True))
+    return {
+        "qbr_surveys": surveys,
+        "qbr_survey": chosen,
+        "qbr_form": qbr_form_for(chosen, contacts),
+        "qbrs": account.qbrs.all()[:5],
+    }
+
+
+ROLES = ["executive_sponsor", "decision_maker", "champion", "user", "billing"]
+
+
+class ContactForm(forms.Form):
+    key = forms.CharField(label="Contact key", max_length=200)
+    role = forms.CharField(
+        label="Role",
+        max_length=100,
+        required=False,
+        help_text="executive_sponsor, decision_maker, champion, user, billing, "
+        "or your own",
+    )
+    name = forms.CharField(label="Name", max_length=300, required=False)
+    email = forms.EmailField(label="Email", required=False)
+
+
+def qbr_form_for(
+    survey: SurveyForm, contacts: list[str], data: Any = None
+) -> forms.Form:
+    """A form for a QBR under ``survey``'s rubric: one 1-5 choice per item."""
+    fields: dict[str, forms.Field] = {
+        "held_on": forms.DateField(
+            label="Held on", widget=forms.DateInput(attrs={"type": "date"})
+        ),
+        "attendees": forms.MultipleChoiceField(
+            label="The customer's attendees",
+            required=False,
+            choices=[(c, c) for c in contacts],
+            widget=forms.CheckboxSelectMultiple,
+        ),
+        "notes": forms.CharField(
+            label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3})
+        ),
+    }
+    for question in survey.current.questions if survey.current else []:
+        fields[f"rate_{question['key']}"] = forms.TypedChoiceField(
+            label=question["text"],
+            coerce=int,
+            choices=[("", "—")] + [(n, str(n)) for n in range(1, 6)],
+        )
+    fields["invite_attendees"] = forms.BooleanField(
+        label="Send the attendees the same rubric to rate", required=False
+    )
+    form_class = type("QbrForm", (forms.Form,), fields)
+    return form_class(data)  # type: ignore[no-any-return]
+
+
+@admin_page
+@require_http_methods(["POST"])
+def add_contact(request: HttpRequest, key: str) -> HttpResponse:
+    account = get_object_or_404(Account, key=key)
+    form = ContactForm(request.POST)
+    if form.is_valid():
+        item = {"account": account.key, **form.cleaned_data}
+        item["role"] = item["role"].strip().lower().replace(" ", "_")
+        upsert_contacts([item], now=timezone.now())
+        messages.success(request, f"Contact {item['key']} saved.")
+    else:
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+    return redirect("web:account", key=account.key)
+
+
+@admin_page
+@require_http_methods(["POST"])
+def add_qbr(request: HttpRequest, key: str) -> HttpResponse:
+    now = timezone.now()
+    account = get_object_or_404(Account, key=key)
+    survey = get_object_or_404(SurveyForm, key=request.POST.get("survey", ""))
+    contacts = list(account.contacts.values_list("key", flat=True))
+    form = qbr_form_for(survey, contacts, request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{form.fields[field].label}: {' '.join(errors)}")
+        return redirect("web:account", key=account.key)
+    data = form.cleaned_data
+    ratings = {
+        name.removeprefix("rate_"): v
+        for name, v in data.items()
+        if name.startswith("rate_")
+    }
+    try:
+        record_qbr(
+            account=account,
+            form=survey,
+            held_at=datetime.combine(data["held_on"], time(12), tzinfo=UTC),
+            attendees=data["attendees"],
+            notes=data["notes"],
+            ratings=ratings,
+            invite_attendees=data["invite_attendees"],
+            closes_at=now + timedelta(days=14),
+            by=f"user {request.user.get_username()}",
+            now=now,
+        )
+    except (CampaignError, AnswerError) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "QBR recorded; its rating counts in the score now.")
+    return redirect("web:account", key=account.key)

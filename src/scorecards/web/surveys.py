@@ -109,6 +109,14 @@ class CampaignForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    csms = forms.MultipleChoiceField(
+        label="CSMs (none: all)", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    accounts = forms.CharField(
+        label="Only these accounts",
+        required=False,
+        help_text="Account keys, separated by commas or spaces; empty: all.",
+    )
     roles = forms.MultipleChoiceField(
         label="Roles (none: all)", required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -126,6 +134,8 @@ class CampaignForm(forms.Form):
         super().__init__(*args, **kwargs)
         segments = Account.objects.exclude(segment="").values_list("segment", flat=True)
         roles = Contact.objects.exclude(role="").values_list("role", flat=True)
+        csms = Account.objects.exclude(csm="").values_list("csm", flat=True)
+        self.fields["csms"].choices = [(c, c) for c in sorted(set(csms))]  # type: ignore[attr-defined]
         self.fields["segments"].choices = [(s, s) for s in sorted(set(segments))]  # type: ignore[attr-defined]
         self.fields["roles"].choices = [
             (r, r.replace("_", " ")) for r in sorted(set(roles))
@@ -145,8 +155,8 @@ def campaigns(request: HttpRequest) -> HttpResponse:
                 name=data["name"],
                 form=data["survey"],
                 segments=data["segments"],
-                csms=[],
-                accounts=[],
+                csms=data["csms"],
+                accounts=data["accounts"].replace(",", " ").split(),
                 roles=data["roles"],
                 remind_after_days=data["remind_after_days"],
                 max_reminders=data["max_reminders"],
