@@ -79,6 +79,7 @@ def acme(time_machine, django_user_model):
 def test_the_page_shows_the_score_its_breakdown_and_its_history(acme):
     page = acme.get("/accounts/acme/").content.decode()
 
+    assert "<title>Acme Corp · Scorecards</title>" in page
     assert "<h1>Acme Corp" in page
     assert "at risk" in page
     assert '<th scope="row">usage</th>' in page

@@ -97,6 +97,18 @@ def surveys(request: HttpRequest) -> HttpResponse:
     return render(request, "web/surveys.html", {"form": form, "surveys": listed})
 
 
+def _distinct(model: Any, field: str) -> list[tuple[str, str]]:
+    """The values ``field`` takes, as choices: ``executive_sponsor`` shown as
+    ``executive sponsor``."""
+    values = (
+        model.objects.exclude(**{field: ""})
+        .order_by(field)
+        .values_list(field, flat=True)
+        .distinct()
+    )
+    return [(value, value.replace("_", " ")) for value in values]
+
+
 class CampaignForm(forms.Form):
     name = forms.CharField(label="Name", max_length=200)
     survey = forms.ModelChoiceField(
@@ -132,14 +144,9 @@ class CampaignForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        segments = Account.objects.exclude(segment="").values_list("segment", flat=True)
-        roles = Contact.objects.exclude(role="").values_list("role", flat=True)
-        csms = Account.objects.exclude(csm="").values_list("csm", flat=True)
-        self.fields["csms"].choices = [(c, c) for c in sorted(set(csms))]  # type: ignore[attr-defined]
-        self.fields["segments"].choices = [(s, s) for s in sorted(set(segments))]  # type: ignore[attr-defined]
-        self.fields["roles"].choices = [
-            (r, r.replace("_", " ")) for r in sorted(set(roles))
-        ]  # type: ignore[attr-defined]
+        self.fields["segments"].choices = _distinct(Account, "segment")
+        self.fields["csms"].choices = _distinct(Account, "csm")
+        self.fields["roles"].choices = _distinct(Contact, "role")
         self.fields["closes_on"].initial = timezone.now().date() + timedelta(days=14)
 
 
