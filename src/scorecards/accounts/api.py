@@ -18,7 +18,7 @@ from scorecards.accounts.models import Account
 from scorecards.accounts.service import upsert_accounts, upsert_contacts
 from scorecards.api.batches import json_body, read_batch
 from scorecards.ingest.service import MAX_BATCH, ItemError
-from scorecards.scoring.models import AccountScore, AccountTrend, Status
+from scorecards.scoring.models import AccountScore, AccountTrend, Status, stored_score
 
 router = Router(tags=["accounts"])
 
@@ -199,13 +199,6 @@ def account_or_404(key: str) -> Account:
     if account is None:
         raise Http404(f"no account {key!r}")
     return account
-
-
-def stored_score(account: Account) -> AccountScore | None:
-    try:
-        return account.score
-    except AccountScore.DoesNotExist:
-        return None
 
 
 def score_json(score: AccountScore | None) -> dict[str, Any]:

@@ -21,16 +21,14 @@ from scorecards.alerts.models import (
     Playbook,
     RecoveryPlan,
 )
-from scorecards.scoring.models import AccountScore
+from scorecards.scoring.models import stored_score
 
 logger = logging.getLogger(__name__)
 
 
 def _total(account: Account) -> float | None:
-    try:
-        return account.score.total
-    except AccountScore.DoesNotExist:
-        return None
+    score = stored_score(account)
+    return score.total if score else None
 
 
 def owner_of(assignee: str, account: Account) -> str:

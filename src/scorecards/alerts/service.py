@@ -35,7 +35,7 @@ from scorecards.alerts.machine import (
 from scorecards.alerts.models import Alert, AlertEvent, AlertRule
 from scorecards.alerts.plans import on_alert_cleared, on_alert_fired
 from scorecards.ingest.models import Signal
-from scorecards.scoring.models import AccountScore, ScorePoint
+from scorecards.scoring.models import AccountScore, ScorePoint, stored_score
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ def evaluate_all(*, now: datetime, chunk: int = 1000) -> int:
 
 def in_scope(rule: AlertRule, account: Account) -> bool:
     scope = rule.scope or {}
-    score = _score(account)
+    score = stored_score(account)
     if scope.get("scorecards"):
         version = score.version if score else None
         if version is None or version.scorecard.key not in scope["scorecards"]:
@@ -128,13 +128,6 @@ def in_scope(rule: AlertRule, account: Account) -> bool:
     if minimum is None:
         return True
     return account.arr is not None and account.arr >= Decimal(str(minimum))
-
-
-def _score(account: Account) -> AccountScore | None:
-    try:
-        return account.score
-    except AccountScore.DoesNotExist:
-        return None
 
 
 def _timing(rule: AlertRule) -> Timing:
@@ -180,7 +173,7 @@ def _facts(
 
     facts = {}
     for pk, account in accounts.items():
-        score = _score(account)
+        score = stored_score(account)
         criteria = {c["key"]: c for c in (score.criteria if score else [])}
         facts[pk] = Facts(
             total=score.total if score else None,
@@ -262,7 +255,7 @@ def _apply(
     reason: str,
     now: datetime,
 ) -> AlertEvent | None:
-    score = _score(account)
+    score = stored_score(account)
     if alert is None:
         alert = Alert(rule=rule, account=account, opened_at=now, reason=reason[:300])
     if change.new == REMINDER:
@@ -329,7 +322,7 @@ def snooze(*, alert: Alert, until: datetime, by: str, now: datetime) -> AlertEve
 
 
 def _note(alert: Alert, what: str, reason: str, by: str, now: datetime) -> AlertEvent:
-    score = _score(alert.account)
+    score = stored_score(alert.account)
     logger.info("alert %s on %s: %s", alert.rule.name, alert.account.key, reason)
     return AlertEvent.objects.create(
         alert=alert,

@@ -184,3 +184,11 @@ class AccountTrend(models.Model):
     delta_90 = models.FloatField(null=True)
     direction = models.CharField(max_length=20, blank=True, db_index=True)
     computed_at = models.DateTimeField()
+
+
+def stored_score(account: Account) -> AccountScore | None:
+    """The account's current score, or None before it was first scored."""
+    try:
+        return account.score
+    except AccountScore.DoesNotExist:
+        return None

@@ -11,7 +11,12 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from scorecards.accounts.models import Account
-from scorecards.scoring.models import AccountScore, ScorecardVersion, Status
+from scorecards.scoring.models import (
+    AccountScore,
+    ScorecardVersion,
+    Status,
+    stored_score,
+)
 
 PAGE_SIZE = 50
 
@@ -92,7 +97,8 @@ def grade_summary(accounts: int) -> list[tuple[str, int]]:
 
 def _versions(accounts: Iterable[Account]) -> dict[int, ScorecardVersion]:
     """The scorecard versions that scored these accounts, for names and colours."""
-    ids = {a.score.version_id for a in accounts if _score(a) and a.score.version_id}
+    scores = [stored_score(account) for account in accounts]
+    ids = {score.version_id for score in scores if score and score.version_id}
     return {
         version.pk: version
         for version in ScorecardVersion.objects.filter(pk__in=ids).only(
@@ -101,15 +107,8 @@ def _versions(accounts: Iterable[Account]) -> dict[int, ScorecardVersion]:
     }
 
 
-def _score(account: Account) -> AccountScore | None:
-    try:
-        return account.score
-    except AccountScore.DoesNotExist:
-        return None
-
-
 def _row(account: Account, versions: dict[int, ScorecardVersion]) -> Row:
-    score = _score(account)
+    score = stored_score(account)
     version = versions.get(score.version_id) if score and score.version_id else None
     status = score.status if score else None
     scored = score is not None and score.total is not None
