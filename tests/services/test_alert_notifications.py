@@ -223,3 +223,19 @@ def test_a_slack_compatible_hook_gets_one_line_and_a_link(
         "[alert] Globex: low-score (score 45.0 is below 50; score 45.0)\n"
         "<https://cs.example.com/accounts/globex/|Open the account>"
     )
+
+
+def test_a_signing_secret_gone_missing_holds_the_webhook_and_says_why(
+    rule, usage, clock, receiver, mailbox, monkeypatch
+):
+    monkeypatch.delenv("ALERT_HOOK_SECRET")
+    usage(40)
+
+    deliver(clock)
+
+    webhook = Notification.objects.get(channel="webhook")
+    assert webhook.status == "pending"  # not sent unsigned
+    assert webhook.last_error == (
+        "the signing secret: the environment variable ALERT_HOOK_SECRET is empty"
+    )
+    assert receiver.calls == 0

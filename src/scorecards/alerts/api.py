@@ -29,6 +29,7 @@ from scorecards.alerts.tasks import evaluate_rules_now
 from scorecards.api.errors import InvalidInput
 from scorecards.api.models import ApiToken
 from scorecards.engine.durations import format_duration, parse_duration
+from scorecards.lib.secrets import SecretRef
 
 router = Router(tags=["alerts"])
 
@@ -120,17 +121,6 @@ class Scope(Strict):
     segments: list[Text] = Field(default_factory=list)
     tiers: list[Text] = Field(default_factory=list)
     min_arr: float | None = Field(default=None, ge=0)
-
-
-class SecretRef(Strict):
-    env: Text | None = None
-    file: Text | None = None
-
-    @model_validator(mode="after")
-    def _one_place(self) -> "SecretRef":
-        if (self.env is None) == (self.file is None):
-            raise ValueError("give either env or file")
-        return self
 
 
 class WebhookTarget(Strict):

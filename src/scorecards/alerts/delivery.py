@@ -16,10 +16,8 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -31,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from scorecards.alerts.models import AlertEvent, DeliveryStatus, Notification
+from scorecards.lib.secrets import SecretUnavailable, read_secret
 from scorecards.scoring.history import explain
 from scorecards.scoring.models import AccountTrend
 
@@ -226,19 +225,6 @@ def _trend_words(data: dict[str, Any]) -> str:
     return f"{data['direction']}, {data['delta_30']:+.1f} points in 30 days"
 
 
-def _secret(reference: dict[str, str] | None) -> str:
-    if not reference:
-        return ""
-    if reference.get("env"):
-        return os.environ.get(reference["env"], "")
-    try:
-        return Path(reference["file"]).read_text(encoding="utf-8").strip()
-    except OSError as error:
-        raise DeliveryError(
-            f"cannot read the signing secret: {error.strerror}"
-        ) from None
-
-
 def signature(secret: str, timestamp: str, body: bytes) -> str:
     """``v1=`` and the hex HMAC-SHA256 of ``timestamp.body`` with the secret."""
     signed = timestamp.encode() + b"." + body
@@ -265,7 +251,12 @@ def send_webhook(notification: Notification) -> None:
         "X-Scorecards-Delivery": str(notification.pk),
         "X-Scorecards-Timestamp": timestamp,
     }
-    secret = _secret(notification.secret)
+    secret = ""
+    if notification.secret:
+        try:
+            secret = read_secret(notification.secret, "the signing secret")
+        except SecretUnavailable as error:
+            raise DeliveryError(str(error)) from None
     if secret:
         headers["X-Scorecards-Signature"] = signature(secret, timestamp, body)
     _post(notification.target, body, headers)

@@ -10,6 +10,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from scorecards.api.errors import describe
+from scorecards.lib.secrets import SecretRef
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -74,20 +75,6 @@ class SegmentSettings(Settings):
         return self
 
 
-class Secret(Settings):
-    """A secret, never in the settings themselves: named by the environment
-    variable or the file that holds it."""
-
-    env: Name | None = None
-    file: Name | None = None
-
-    @model_validator(mode="after")
-    def _one_place(self) -> "Secret":
-        if (self.env is None) == (self.file is None):
-            raise ValueError("give either env or file")
-        return self
-
-
 class SalesforceLogin(Settings):
     """How to sign in: a user's password and security token, or an OAuth
     connected app's client credentials (which needs a My Domain, e.g.
@@ -97,10 +84,10 @@ class SalesforceLogin(Settings):
     domain: Name = "login"
     version: Annotated[str, Field(pattern=r"^\d+\.\d$")] = "59.0"
     username: Name | None = None
-    password: Secret | None = None
-    security_token: Secret | None = None
+    password: SecretRef | None = None
+    security_token: SecretRef | None = None
     consumer_key: Name | None = None
-    consumer_secret: Secret | None = None
+    consumer_secret: SecretRef | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> "SalesforceLogin":

@@ -15,14 +15,12 @@ written and the data from the last good sync stays as it was.
 """
 
 import logging
-import os
 import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 import requests
@@ -36,6 +34,7 @@ from scorecards.accounts.models import Account
 from scorecards.accounts.service import upsert_accounts, upsert_contacts
 from scorecards.engine.signals import Signal
 from scorecards.ingest.service import MAX_BATCH, ingest_signals
+from scorecards.lib.secrets import SecretUnavailable, read_secret
 from scorecards.sources.models import Source, SourceKind, SyncRun, SyncStatus
 
 logger = logging.getLogger(__name__)
@@ -60,22 +59,11 @@ def new_session() -> requests.Session | None:
     return None
 
 
-def read_secret(secret: dict[str, str] | None, what: str) -> str:
-    """A secret from the environment variable or file the settings name."""
-    if secret is None:
-        raise SyncFailed(f"{what}: not configured")
-    if secret.get("env"):
-        value = os.environ.get(secret["env"], "")
-        if not value:
-            raise SyncFailed(
-                f"{what}: the environment variable {secret['env']} is empty"
-            )
-        return value
+def _secret(reference: dict[str, str] | None, what: str) -> str:
     try:
-        return Path(secret["file"]).read_text(encoding="utf-8").strip()
-    except OSError as error:
-        message = f"{what}: cannot read {secret['file']}: {error.strerror}"
-        raise SyncFailed(message) from None
+        return read_secret(reference, what)
+    except SecretUnavailable as error:
+        raise SyncFailed(str(error)) from None
 
 
 def connect(settings: dict[str, Any]) -> Salesforce:
@@ -88,17 +76,13 @@ def connect(settings: dict[str, Any]) -> Salesforce:
         if login["method"] == "password":
             return Salesforce(
                 username=login["username"],
-                password=read_secret(login["password"], "login.password"),
-                security_token=read_secret(
-                    login["security_token"], "login.security_token"
-                ),
+                password=_secret(login["password"], "login.password"),
+                security_token=_secret(login["security_token"], "login.security_token"),
                 **common,
             )
         return Salesforce(
             consumer_key=login["consumer_key"],
-            consumer_secret=read_secret(
-                login["consumer_secret"], "login.consumer_secret"
-            ),
+            consumer_secret=_secret(login["consumer_secret"], "login.consumer_secret"),
             **common,
         )
     except (SalesforceError, requests.RequestException) as error:
