@@ -31,7 +31,7 @@ from scorecards.accounts.models import Account
 from scorecards.accounts.service import upsert_accounts, upsert_contacts
 from scorecards.engine.serialize import criterion_json
 from scorecards.ingest.models import Signal
-from scorecards.ingest.service import IncomingSignal
+from scorecards.ingest.service import IncomingSignal, ingest_signals
 from scorecards.scoring import scorecards as scorecards_module
 from scorecards.scoring.models import AccountScore, Scorecard, ScorecardVersion
 from scorecards.scoring.publish import publish
@@ -237,6 +237,19 @@ def signal(clock: Clock) -> Callable[..., IncomingSignal]:
         return IncomingSignal(account, metric, value, observed_at, contact, source, id)
 
     return make
+
+
+@pytest.fixture
+def usage(cast, signal, clock) -> Callable[..., float | None]:
+    """Set globex's usage now, and so its total under `default`: with its QBR
+    rating of 3 (a score of 50), a usage of u makes a total of (50 + u) / 2."""
+    ingest_signals([signal("globex", "qbr_score", 3)], now=clock.now)
+
+    def send(value: float, account: str = "globex") -> float | None:
+        ingest_signals([signal(account, "weekly_active_users", value)], now=clock.now)
+        return AccountScore.objects.get(account__key=account).total
+
+    return send
 
 
 def engine_score(account: Account, *, as_of: datetime) -> engine.AccountScore:

@@ -46,16 +46,6 @@ def rule(clock, receiver, monkeypatch, django_user_model):
     )  # fmt: skip
 
 
-@pytest.fixture
-def usage(cast, signal, clock):
-    ingest_signals([signal("globex", "qbr_score", 3)], now=clock.now)
-
-    def send(value):
-        ingest_signals([signal("globex", "weekly_active_users", value)], now=clock.now)
-
-    return send
-
-
 def deliver(clock):
     return deliver_due(worker="test-worker", now=clock.now)
 

@@ -13,7 +13,6 @@ from scorecards.accounts.models import Account
 from scorecards.alerts.models import Alert, AlertEvent, AlertRule
 from scorecards.alerts.service import acknowledge, evaluate_all, snooze
 from scorecards.ingest.service import ingest_signals
-from scorecards.scoring.models import AccountScore
 from scorecards.scoring.rescore import rescore
 
 pytestmark = pytest.mark.django_db
@@ -32,18 +31,6 @@ def rule(clock):
         )
 
     return make
-
-
-@pytest.fixture
-def usage(cast, signal, clock):
-    """Set globex's usage now (its QBR rating of 3 stays), and so its total."""
-    ingest_signals([signal("globex", "qbr_score", 3)], now=clock.now)
-
-    def send(value, account="globex"):
-        ingest_signals([signal(account, "weekly_active_users", value)], now=clock.now)
-        return AccountScore.objects.get(account__key=account).total
-
-    return send
 
 
 def events(account="globex"):

@@ -11,7 +11,6 @@ import pytest
 
 from scorecards.alerts.models import AlertRule, PlanTask, Playbook, RecoveryPlan
 from scorecards.alerts.plans import complete_task, notify_overdue, playbook_outcomes
-from scorecards.ingest.service import ingest_signals
 from scorecards.testing.loopback import mailbox
 
 __all__ = ["mailbox"]
@@ -40,16 +39,6 @@ def rule(clock, django_user_model):
         created_at=clock.now,
         updated_at=clock.now,
     )
-
-
-@pytest.fixture
-def usage(cast, signal, clock):
-    ingest_signals([signal("globex", "qbr_score", 3)], now=clock.now)
-
-    def send(value):
-        ingest_signals([signal("globex", "weekly_active_users", value)], now=clock.now)
-
-    return send
 
 
 def test_a_firing_alert_opens_its_playbook_with_owners_and_due_dates(

@@ -1,17 +1,15 @@
 """An admin imports a CSV file through the form, in a real headless Chromium."""
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connections
 
 from scorecards.accounts.service import upsert_accounts
 from scorecards.imports.models import ImportRun
 from scorecards.imports.runs import run_queued_import
 from scorecards.scoring.models import AccountScore
 from scorecards.scoring.publish import publish
+from scorecards.testing.browser import off_the_loop
 
 PASSWORD = "a-long-test-password-for-admin-01"
 CARD = """\
@@ -28,19 +26,6 @@ def book(transactional_db, django_user_model):
     publish(source=CARD, format="yaml", author="cs-ops", now=now)
     upsert_accounts([{"key": "acme"}], now=now)
     django_user_model.objects.create_user("admin-01", password=PASSWORD, is_staff=True)
-
-
-def worker[T](work: Callable[[], T]) -> T:
-    """Run database work apart from Playwright's event loop, as a worker would."""
-
-    def in_thread() -> T:
-        try:
-            return work()
-        finally:
-            connections.close_all()  # a thread's connection dies with it
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(in_thread).result()
 
 
 def test_an_admin_uploads_a_file_and_the_page_follows_it_to_done(
@@ -64,7 +49,7 @@ def test_an_admin_uploads_a_file_and_the_page_follows_it_to_done(
     page.get_by_role("button", name="Import").click()
 
     page.wait_for_selector("text=Waiting for a worker")
-    worker(lambda: run_queued_import.call(ImportRun.objects.get().pk))
+    off_the_loop(lambda: run_queued_import.call(ImportRun.objects.get().pk))
     page.wait_for_selector("text=Done.", timeout=10_000)  # the page refreshes
 
     facts = page.locator(".facts").inner_text()
@@ -74,5 +59,5 @@ def test_an_admin_uploads_a_file_and_the_page_follows_it_to_done(
     with page.expect_download() as download:
         page.get_by_role("link", name="Download the rejected rows").click()
     assert download.value.suggested_filename == "usage.rejects.csv"
-    score = worker(lambda: AccountScore.objects.get(account__key="acme").total)
+    score = off_the_loop(lambda: AccountScore.objects.get(account__key="acme").total)
     assert score == pytest.approx(72)

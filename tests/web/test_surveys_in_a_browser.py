@@ -3,17 +3,15 @@ customer answers from the emailed link; the score moves. In headless Chromium,
 with the email going to a real SMTP server on loopback."""
 
 import re
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connections
 
 from scorecards.accounts.service import upsert_accounts, upsert_contacts
 from scorecards.feedback.campaigns import send_due
 from scorecards.scoring.models import AccountScore
 from scorecards.scoring.publish import publish
+from scorecards.testing.browser import off_the_loop
 from scorecards.testing.loopback import mailbox
 
 __all__ = ["mailbox"]
@@ -25,19 +23,6 @@ criteria:
   - {key: stakeholders, metric: stakeholder_rating, weight: 1, aggregate: latest,
      normalize: {linear: [1, 5]}}
 """
-
-
-def worker[T](work: Callable[[], T]) -> T:
-    """Database work apart from Playwright's event loop, as a worker would."""
-
-    def in_thread() -> T:
-        try:
-            return work()
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(in_thread).result()
 
 
 @pytest.fixture
@@ -97,7 +82,9 @@ def test_an_admin_surveys_a_segment_and_a_customers_answer_moves_the_score(
     page.wait_for_selector("h1:has-text('Strategic pulse')")
     assert "Invited\n1" in page.locator(".facts").inner_text().replace("\t", "\n")
 
-    assert worker(lambda: send_due(now=datetime.now(UTC))) == 1  # the worker's part
+    assert (
+        off_the_loop(lambda: send_due(now=datetime.now(UTC))) == 1
+    )  # the worker's part
     [email] = mailbox.messages
     assert email["X-Envelope-To"] == "ceo@acme.example"
     link = re.search(r"(http://\S+/r/[A-Za-z0-9_-]+)\s", email.get_payload())[1]
@@ -108,5 +95,5 @@ def test_an_admin_surveys_a_segment_and_a_customers_answer_moves_the_score(
     page.get_by_role("button", name="Send my answer").click()
     page.wait_for_selector("text=Thank you")
 
-    score = worker(lambda: AccountScore.objects.get(account__key="acme").total)
+    score = off_the_loop(lambda: AccountScore.objects.get(account__key="acme").total)
     assert score == pytest.approx(75.0)

@@ -7,9 +7,11 @@ reason, except on CI, where the run fails instead.
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.db import connections
 from playwright.sync_api import Page, sync_playwright
 
 # Headless and quiet: no sandbox (CI runs as root), and none of the background
@@ -52,3 +54,18 @@ def page() -> Iterator[Page]:
             yield browser.new_page()
         finally:
             browser.close()
+
+
+def off_the_loop[T](work: Callable[[], T]) -> T:
+    """Run database work in a thread of its own, as a worker would: Playwright's
+    event loop runs in the test's thread, where Django refuses synchronous
+    queries. The thread's connection is closed with it."""
+
+    def in_thread() -> T:
+        try:
+            return work()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(in_thread).result()
