@@ -20,6 +20,7 @@ from django.db import transaction
 
 from scorecards import engine
 from scorecards.accounts.models import Account
+from scorecards.lib.chunks import in_chunks
 from scorecards.scoring.history import end_of_day
 from scorecards.scoring.models import PointKind, ScorecardVersion, ScorePoint
 from scorecards.scoring.rescore import (
@@ -62,9 +63,7 @@ def backfill(
     lookback = reach + (end_of_day(end) - end_of_day(start)) if reach else None
 
     accounts = points = 0
-    last = 0
-    while chunk := list(Account.objects.filter(pk__gt=last).order_by("pk")[:CHUNK]):
-        last = chunk[-1].pk
+    for chunk in in_chunks(Account.objects.all(), CHUNK):
         ids = [account.pk for account in chunk]
         histories = load_histories(ids, metrics, end_of_day(end), lookback=lookback)
         roles = roles_of(ids)

@@ -8,8 +8,9 @@ from django.db import transaction
 from scorecards import engine
 from scorecards.accounts.models import Account
 from scorecards.engine.trends import Point, Trends, trends
+from scorecards.lib.chunks import in_chunks
 from scorecards.scoring.models import PointKind, ScorePoint
-from scorecards.scoring.rescore import Scored, in_chunks, load_histories, score_stored
+from scorecards.scoring.rescore import Scored, load_histories, score_stored
 from scorecards.scoring.scorecards import parsed, versions_at
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ a past moment.
 
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -303,17 +303,6 @@ def _log_grade_change(
         return
     total = f"{new.total:.1f}" if new.total is not None else "no score"
     logger.info("account %s: %s -> %s (%s)", account.key, old_grade, new_grade, total)
-
-
-def in_chunks(accounts: QuerySet[Account]) -> Iterator[list[Account]]:
-    """All of ``accounts`` in lists of CHUNK, by primary key, without OFFSET."""
-    last = 0
-    while True:
-        chunk = list(accounts.filter(pk__gt=last).order_by("pk")[:CHUNK])
-        if not chunk:
-            return
-        yield chunk
-        last = chunk[-1].pk
 
 
 def rescore(accounts: QuerySet[Account] | Sequence[Account], *, now: datetime) -> int:

@@ -21,6 +21,7 @@ from django.db import connection
 
 from scorecards.accounts.models import Account
 from scorecards.engine.trends import WINDOWS, Point, trends
+from scorecards.lib.chunks import in_chunks
 from scorecards.scoring.models import AccountScore, AccountTrend, PointKind, ScorePoint
 
 logger = logging.getLogger(__name__)
@@ -34,9 +35,8 @@ def threshold() -> float:
 
 def refresh_trends(*, now: datetime) -> int:
     """Compute every account's trends from its history; returns how many."""
-    count, last = 0, 0
-    while chunk := list(Account.objects.filter(pk__gt=last).order_by("pk")[:1000]):
-        last = chunk[-1].pk
+    count = 0
+    for chunk in in_chunks(Account.objects.all()):
         rows = _trend_rows(chunk, now)
         AccountTrend.objects.bulk_create(
             rows,
