@@ -107,12 +107,20 @@ def deliver_due(*, worker: str, now: datetime | None = None) -> int:
         status=DeliveryStatus.PENDING, next_attempt_at__lte=now
     ).values_list("pk", flat=True)
     sent = 0
+    # One change goes to several targets; its message (which explains the
+    # score over 30 days) is made once for them all.
+    messages: dict[int, dict[str, Any]] = {}
     for pk in list(due[:500]):
         claimed = Notification.objects.filter(
             pk=pk, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
         ).update(status=DeliveryStatus.SENDING, claimed_by=worker[:200], claimed_at=now)
         if claimed:
-            sent += _send_claimed(Notification.objects.get(pk=pk), now)
+            notification = Notification.objects.select_related(
+                "event__alert__rule", "event__alert__account"
+            ).get(pk=pk)
+            if notification.event_id not in messages:
+                messages[notification.event_id] = message(notification.event)
+            sent += _send_claimed(notification, messages[notification.event_id], now)
     return sent
 
 
@@ -122,10 +130,12 @@ def _release_stuck(now: datetime) -> None:
     ).update(status=DeliveryStatus.PENDING)
 
 
-def _send_claimed(notification: Notification, now: datetime) -> int:
+def _send_claimed(
+    notification: Notification, data: dict[str, Any], now: datetime
+) -> int:
     notification.attempts += 1
     try:
-        SENDERS[notification.channel](notification)
+        SENDERS[notification.channel](notification, data)
     except DeliveryError as error:
         _failed(notification, str(error), now)
         return 0
@@ -242,8 +252,8 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> None:
         raise DeliveryError(f"the receiver answered {response.status_code}")
 
 
-def send_webhook(notification: Notification) -> None:
-    body = json.dumps(message(notification.event), separators=(",", ":")).encode()
+def send_webhook(notification: Notification, data: dict[str, Any]) -> None:
+    body = json.dumps(data, separators=(",", ":")).encode()
     timestamp = str(int(time.time()))
     headers = {
         "Content-Type": "application/json",
@@ -262,8 +272,7 @@ def send_webhook(notification: Notification) -> None:
     _post(notification.target, body, headers)
 
 
-def send_slack(notification: Notification) -> None:
-    data = message(notification.event)
+def send_slack(notification: Notification, data: dict[str, Any]) -> None:
     text = f"{headline(data)}\n<{data['link']}|Open the account>"
     _post(
         notification.target,
@@ -272,8 +281,7 @@ def send_slack(notification: Notification) -> None:
     )
 
 
-def send_email(notification: Notification) -> None:
-    data = message(notification.event)
+def send_email(notification: Notification, data: dict[str, Any]) -> None:
     moved = "\n".join(
         f"  - {m['criterion']}: {m['points']:+.1f} points" for m in data["moved"]
     )
