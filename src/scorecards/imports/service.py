@@ -281,14 +281,11 @@ class _Importer:
             return
         self.report.written = True
         if self.kind.name == "signals":
-            stored = store_signals(items, now=self.now, default_source="csv")
-            self.report.created += len(stored)
-            self.report.duplicates += len(items) - len(stored)
-            self.touched.update(
-                Account.objects.filter(
-                    key__in={item.account for item in items}
-                ).values_list("pk", flat=True)
-            )
+            # Every row carries its source already (the row's, or --source).
+            result = store_signals(items, now=self.now)
+            self.report.created += len(result.stored)
+            self.report.duplicates += len(items) - len(result.stored)
+            self.touched.update(result.accounts)
             return
         upsert = upsert_accounts if self.kind.name == "accounts" else upsert_contacts
         counts = upsert(items, now=self.now)

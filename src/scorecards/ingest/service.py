@@ -131,15 +131,21 @@ def _replace_signals(
     return stored + [signal.account_id for signal in changed], touched
 
 
+@dataclass(frozen=True, slots=True)
+class Stored:
+    accounts: set[int]  # every account the batch names
+    stored: list[int]  # the account of each signal stored (not a duplicate)
+
+
 def store_signals(
     items: Sequence[IncomingSignal], *, now: datetime, default_source: str = "api"
-) -> list[int]:
+) -> Stored:
     """Store a batch as ``ingest_signals`` does, but score nothing: for bulk
-    imports, which re-score every account they touched once, at the end.
-    Returns the account of each signal stored."""
+    imports, which re-score every account they touched once, at the end."""
     accounts, contacts = _resolve(items)
     with transaction.atomic():
-        return insert_signals(_new_rows(items, accounts, contacts, now, default_source))
+        rows = _new_rows(items, accounts, contacts, now, default_source)
+        return Stored(set(accounts.values()), insert_signals(rows))
 
 
 def check_references(items: Sequence[IncomingSignal]) -> list[ItemError]:
