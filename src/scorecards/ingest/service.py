@@ -1,7 +1,7 @@
 """Storing signals: all or nothing, once per (source, id), scored before returning."""
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -93,14 +93,12 @@ def ingest_signals(
 
 
 def _stored_signals(rows: Sequence["SignalRow"]) -> dict[tuple[str, str], Signal]:
-    by_source: dict[str, list[str]] = {}
-    for row in rows:
-        by_source.setdefault(row.source, []).append(row.external_id)
-    found = {}
-    for source, idents in by_source.items():
-        for signal in Signal.objects.filter(source=source, external_id__in=idents):
-            found[(signal.source, signal.external_id)] = signal
-    return found
+    pairs = {(row.source, row.external_id) for row in rows}
+    return {
+        (signal.source, signal.external_id): signal
+        for source, idents in _by_source(pairs)
+        for signal in Signal.objects.filter(source=source, external_id__in=idents)
+    }
 
 
 _REPLACED = ("account_id", "contact_id", "metric", "value", "observed_at")
@@ -255,15 +253,24 @@ def insert_signals(rows: Sequence[SignalRow]) -> list[int]:
 
 
 def stored_pairs(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these (source, id) pairs are stored already."""
+    stored: set[tuple[str, str]] = set()
+    for source, idents in _by_source(pairs):
+        found = Signal.objects.filter(
+            source=source, external_id__in=idents
+        ).values_list("external_id", flat=True)
+        stored.update((source, ident) for ident in found)
+    return stored
+
+
+def _by_source(
+    pairs: set[tuple[str, str]], size: int = 2000
+) -> Iterator[tuple[str, list[str]]]:
+    """The ids of ``pairs`` grouped by source, in lists short enough for one
+    query's parameters on either database."""
     by_source: dict[str, list[str]] = {}
     for source, ident in pairs:
         by_source.setdefault(source, []).append(ident)
-
-    stored: set[tuple[str, str]] = set()
     for source, idents in by_source.items():
-        for start in range(0, len(idents), 2000):
-            found = Signal.objects.filter(
-                source=source, external_id__in=idents[start : start + 2000]
-            ).values_list("external_id", flat=True)
-            stored.update((source, ident) for ident in found)
-    return stored
+        for start in range(0, len(idents), size):
+            yield source, idents[start : start + size]
