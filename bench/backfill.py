@@ -11,14 +11,9 @@ memory.
 import os
 import resource
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
-
-import psycopg
-
-from scorecards.testing.cluster import start_cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 DAYS = 90
@@ -26,48 +21,20 @@ DAYS = 90
 
 def main() -> None:
     sys.path.insert(0, str(ROOT / "bench"))
-    from daily_points import NOW, fill
+    from daily_points import NOW, filled_portfolio
     from offline_score import append_section
 
     full = os.environ.get("BENCH_SCALE") == "full"
     accounts = 100_000 if full else 2_000
-    cluster = start_cluster()
-    try:
-        base = cluster.url.rsplit("/", 1)[0]
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-            admin.execute("CREATE DATABASE scorecards")
-        url = f"{base}/scorecards"
-        os.environ.update(
-            DATABASE_URL=url,
-            SCORECARDS_DATA_DIR=tempfile.mkdtemp(prefix="scorecards-bench-"),
-            SCORECARDS_SECRET_KEY="bench-" + "x" * 40,
-            SCORECARDS_LOG_LEVEL="WARNING",
-            DJANGO_SETTINGS_MODULE="scorecards.config.settings",
-        )
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        from scorecards.demo.bundled import bundled_scorecards
+    with filled_portfolio(accounts) as (_, signals):
         from scorecards.scoring.backfill import backfill
-        from scorecards.scoring.scorecards import publish_scorecard
 
-        call_command("migrate", verbosity=0)
-        for path in bundled_scorecards():
-            publish_scorecard(
-                source=path.read_text(), format="yaml", author="bench", now=NOW
-            )
-        signals = fill(url, accounts)
         end = (NOW - timedelta(days=1)).date()
         start = end - timedelta(days=DAYS - 1)
-
         started = time.perf_counter()
         done = backfill(start=start, end=end)
         seconds = time.perf_counter() - started
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    finally:
-        cluster.stop()
 
     table = "\n".join(
         [

@@ -14,6 +14,8 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -75,9 +77,11 @@ def fill(url: str, accounts: int) -> int:
     return count
 
 
-def main() -> None:
-    full = os.environ.get("BENCH_SCALE") == "full"
-    accounts = 100_000 if full else 10_000
+@contextmanager
+def filled_portfolio(accounts: int) -> Iterator[tuple[str, int]]:
+    """A throwaway cluster with Django set up on it, the bundled scorecards
+    published and a generated portfolio of ``accounts`` COPYed in; yields its
+    URL and the number of signals, and removes the cluster after."""
     cluster = start_cluster()
     try:
         base = cluster.url.rsplit("/", 1)[0]
@@ -96,10 +100,7 @@ def main() -> None:
         django.setup()
         from django.core.management import call_command
 
-        from scorecards.accounts.models import Account
         from scorecards.demo.bundled import bundled_scorecards
-        from scorecards.scoring.history import record_daily_points
-        from scorecards.scoring.rescore import rescore
         from scorecards.scoring.scorecards import publish_scorecard
 
         call_command("migrate", verbosity=0)
@@ -111,6 +112,18 @@ def main() -> None:
         count = fill(url, accounts)
         print(f"filled {accounts:,} accounts, {count:,} signals in "
               f"{time.perf_counter() - started:.0f} s", file=sys.stderr)  # fmt: skip
+        yield url, count
+    finally:
+        cluster.stop()
+
+
+def main() -> None:
+    full = os.environ.get("BENCH_SCALE") == "full"
+    accounts = 100_000 if full else 10_000
+    with filled_portfolio(accounts) as (_, count):
+        from scorecards.accounts.models import Account
+        from scorecards.scoring.history import record_daily_points
+        from scorecards.scoring.rescore import rescore
 
         started = time.perf_counter()
         points = record_daily_points((NOW - timedelta(days=1)).date())
@@ -120,8 +133,6 @@ def main() -> None:
         rescore(Account.objects.all(), now=NOW)
         current = time.perf_counter() - started
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    finally:
-        cluster.stop()
 
     table = "\n".join(
         [
