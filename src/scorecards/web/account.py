@@ -23,7 +23,13 @@ from scorecards.alerts.models import Alert, RecoveryPlan
 from scorecards.feedback.campaigns import CampaignError, coverage, record_qbr
 from scorecards.feedback.forms import AnswerError
 from scorecards.feedback.models import FormKind, SurveyForm
-from scorecards.scoring.models import AccountScore, AccountTrend, PointKind, ScorePoint
+from scorecards.scoring.models import (
+    AccountScore,
+    AccountTrend,
+    PointKind,
+    ScorePoint,
+    stored_score,
+)
 from scorecards.web.imports import admin_page
 from scorecards.web.views import STATUS_WORDS
 
@@ -102,7 +108,7 @@ def account_page(request: HttpRequest, key: str) -> HttpResponse:
     account = get_object_or_404(
         Account.objects.select_related("score__version__scorecard"), key=key
     )
-    score = AccountScore.objects.filter(account=account).first()
+    score = stored_score(account)
     trend = AccountTrend.objects.filter(account=account).first()
     days = 90
     daily = list(
