@@ -143,8 +143,6 @@ def launch_campaign(
             )
             for contact in audience(spec, roles)
         )
-        if invitations and invitations[0].pk is None:  # backends without RETURNING
-            invitations = list(campaign.invitations.all())
         for invitation in invitations:
             invitation.token_hash = token_hash(token_for(invitation))
         Invitation.objects.bulk_update(invitations, ["token_hash"])
