@@ -10,10 +10,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from scorecards.config.unavailable import unavailable
 from scorecards.engine import ScorecardError
 from scorecards.ingest.service import ItemError, RejectedBatch
 
@@ -156,6 +158,9 @@ HANDLERS: list[tuple[type[Exception], Callable[..., JsonResponse]]] = [
     (InvalidInput, invalid_input),
     (RejectedBatch, rejected_batch),
     (ScorecardError, bad_scorecard),
+    # The database went away: a 503 with Retry-After, see config/unavailable.py.
+    (OperationalError, unavailable),
+    (InterfaceError, unavailable),
 ]
 
 

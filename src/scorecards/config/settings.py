@@ -142,6 +142,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "scorecards.config.unavailable.DatabaseUnavailableMiddleware",
 ]
 
 # Background work (notifications, daily points, syncs) queues in the database:
