@@ -26,7 +26,7 @@ def served(
 ) -> Iterator[LiveServer]:
     """One server for a module's tests: starting one takes a couple of seconds."""
     folder = tmp_path_factory.mktemp("served")
-    server = start_server(database_url=database_url(), data_dir=folder)
+    server = start_server(database_url=database_url(), data_dir=folder, workers=4)
     try:
         yield server
     finally:

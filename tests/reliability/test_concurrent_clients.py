@@ -1,0 +1,138 @@
+"""Eight clients post overlapping batches to a real server at the same time.
+
+They share one pool of observations: each client sends a random part of it, in
+batches that overlap the other clients' (and repeat items inside a batch), some
+with ids and some without. Afterwards every observation is stored exactly once,
+and every stored score is what the engine computes, offline, from the stored
+signals in the order they were received.
+"""
+
+import random
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from reliability_helpers import ACCOUNTS, SCORECARD
+
+from scorecards import engine
+from scorecards.engine.signals import derived_id
+from scorecards.ingest.models import Signal
+from scorecards.scoring.models import AccountScore
+from scorecards.testing.liveserver import Answer, LiveServer
+
+pytestmark = pytest.mark.usefixtures("book")
+
+CLIENTS = 8
+BATCHES = 8
+BATCH_SIZE = 60
+START = datetime(2026, 11, 10, tzinfo=UTC)
+
+
+def observation_pool() -> list[dict[str, Any]]:
+    """Usage with ids and without; QBR ratings that tie on time, so the latest
+    one is decided by which arrived last."""
+    pool = []
+    for n, account in enumerate(ACCOUNTS):
+        for day in range(20):
+            at = START + timedelta(days=day, minutes=n)
+            item = {"account": account, "metric": "usage", "value": 37.0 * day + n,
+                    "observed_at": at.isoformat()}  # fmt: skip
+            if day % 2:
+                item["id"] = f"usage-{account}-{day}"
+            pool.append(item)
+        for rating in range(1, 6):
+            pool.append(
+                {
+                    "account": account,
+                    "metric": "qbr_score",
+                    "value": float(rating),
+                    "observed_at": START.isoformat(),
+                    "source": "qbr",
+                    "id": f"qbr-{account}-{rating}",
+                }
+            )
+    return pool
+
+
+def key(item: dict[str, Any]) -> tuple[str, str]:
+    ident = item.get("id") or derived_id(
+        item["account"],
+        item["metric"],
+        item["value"],
+        datetime.fromisoformat(item["observed_at"]),
+        None,
+    )
+    return item.get("source", "api"), ident
+
+
+def client(service: LiveServer, seed: int, pool: list[dict[str, Any]]) -> list[Any]:
+    chance = random.Random(seed)
+    answers: list[Answer | BaseException] = []
+    for _ in range(BATCHES):
+        batch = chance.sample(pool, BATCH_SIZE)
+        batch += chance.sample(batch, 5)  # repeats inside the batch
+        chance.shuffle(batch)
+        try:
+            answer = service.call("POST", "/api/v1/signals", {"signals": batch})
+        except BaseException as error:  # the test reports it, not the thread
+            answers.append(error)
+            continue
+        answers.append((answer, {key(item) for item in batch}))
+    return answers
+
+
+def offline_scores() -> dict[str, engine.AccountScore]:
+    """The engine's scores from the stored signals, in the order received."""
+    stored = Signal.objects.select_related("account").order_by("pk")
+    signals = [
+        engine.Signal(s.account.key, s.metric, s.value, s.observed_at) for s in stored
+    ]
+    return engine.score_portfolio(
+        scorecards=[engine.parse_scorecard(SCORECARD)],
+        accounts={account: {} for account in ACCOUNTS},
+        histories=engine.histories_by_account(signals),
+        as_of=datetime.now(UTC),
+    )
+
+
+def test_eight_clients_at_once_store_each_signal_once_and_score_it_right(
+    service: LiveServer,
+) -> None:
+    pool = observation_pool()
+    results: dict[int, list[Any]] = {}
+    threads = [
+        threading.Thread(
+            target=lambda n=n: results.__setitem__(n, client(service, n, pool))
+        )
+        for n in range(CLIENTS)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    answers = [answer for n in range(CLIENTS) for answer in results[n]]
+    assert len(answers) == CLIENTS * BATCHES
+    failures = [a for a in answers if not isinstance(a, tuple) or a[0].status != 200]
+    assert not failures, failures[:3]
+    sent = set().union(*(keys for _, keys in answers))
+    accepted = sum(answer.json()["accepted"] for answer, _ in answers)
+
+    stored = list(Signal.objects.values_list("source", "external_id"))
+    assert len(stored) == len(set(stored)), "a signal was stored twice"
+    assert set(stored) == sent, "a signal was lost or made up"
+    assert accepted == len(sent), "the answers counted a signal twice or not at all"
+
+    offline = offline_scores()
+    scores = AccountScore.objects.select_related("account")
+    assert sorted(s.account.key for s in scores) == ACCOUNTS
+    for score in scores:
+        expected = offline[score.account.key]
+        assert score.status == expected.status.value, score.account.key
+        assert score.total == pytest.approx(expected.total), score.account.key
+        assert score.grade == expected.grade.name, score.account.key
+        raw = {c["key"]: (c["raw"], c["count"]) for c in score.criteria}
+        assert raw == {
+            c.key: (pytest.approx(c.raw), c.count) for c in expected.criteria
+        }, score.account.key
