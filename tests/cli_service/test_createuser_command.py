@@ -36,12 +36,28 @@ def test_a_script_gives_the_password_in_the_environment(
     )
 
     assert run.status == 0
-    assert run.stdout == "Created user csm-1.\n"
+    assert run.stdout == "Created viewer csm-1.\n"
     user = User.objects.get(username="csm-1")
     assert user.email == "csm-1@example.com"
     assert user.check_password(PASSWORD)
     assert not user.is_superuser
     assert not user.is_staff
+
+
+def test_a_csm_in_a_team(
+    scorecards: Scorecards, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCORECARDS_PASSWORD", PASSWORD)
+
+    run = scorecards(
+        "createuser", "--username", "csm-1", "--role", "csm", "--team", "east"
+    )
+
+    assert run.status == 0, run.stderr
+    assert run.stdout == "Created csm csm-1.\n"
+    user = User.objects.get(username="csm-1")
+    assert user.member.role == "csm"
+    assert [team.name for team in user.teams.all()] == ["east"]
 
 
 def test_the_password_is_never_shown(

@@ -7,6 +7,7 @@ import pytest
 from scorecards.accounts.service import upsert_accounts
 from scorecards.imports.models import ImportRun
 from scorecards.imports.runs import run_queued_import
+from scorecards.people.service import add_person
 from scorecards.scoring.models import AccountScore
 from scorecards.scoring.publish import publish
 from scorecards.testing.browser import off_the_loop
@@ -25,7 +26,7 @@ def book(transactional_db, django_user_model):
     now = datetime.now(UTC)
     publish(source=CARD, format="yaml", author="cs-ops", now=now)
     upsert_accounts([{"key": "acme"}], now=now)
-    django_user_model.objects.create_user("admin-01", password=PASSWORD, is_staff=True)
+    add_person("admin-01", role="admin", password=PASSWORD)
 
 
 def test_an_admin_uploads_a_file_and_the_page_follows_it_to_done(

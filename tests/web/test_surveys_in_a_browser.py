@@ -9,6 +9,7 @@ import pytest
 
 from scorecards.accounts.service import upsert_accounts, upsert_contacts
 from scorecards.feedback.campaigns import send_due
+from scorecards.people.service import add_person
 from scorecards.scoring.models import AccountScore
 from scorecards.scoring.publish import publish
 from scorecards.testing.browser import off_the_loop
@@ -53,7 +54,7 @@ def book(transactional_db, django_user_model):
         ],
         now=now,
     )
-    django_user_model.objects.create_user("admin-01", password=PASSWORD, is_staff=True)
+    add_person("admin-01", role="admin", password=PASSWORD)
 
 
 def test_an_admin_surveys_a_segment_and_a_customers_answer_moves_the_score(

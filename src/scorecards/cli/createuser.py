@@ -25,6 +25,20 @@ def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     parser.add_argument("--username", required=True)
     parser.add_argument("--email", default="")
     parser.add_argument(
+        "--role",
+        choices=["admin", "manager", "csm", "viewer"],
+        default="viewer",
+        help="admin: configuration, users, tokens; manager: everything in their "
+        "teams; csm: their own accounts; viewer: reads only (default)",
+    )
+    parser.add_argument(
+        "--team",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a team to join (created when missing); repeat for several",
+    )
+    parser.add_argument(
         "--superuser", action="store_true", help="may do everything, in every team"
     )
     parser.set_defaults(handler=run)
@@ -50,10 +64,10 @@ def run(args: argparse.Namespace) -> int:
     password = read_password()
     check_password(password, user)
     user.set_password(password)
-    save_new(user)
+    save_new(user, role=args.role, teams=args.team)
 
-    kind = "superuser" if args.superuser else "user"
-    logger.info("%s %s created", kind, username)
+    kind = "superuser" if args.superuser else args.role
+    logger.info("user %s created (%s)", username, kind)
     print(f"Created {kind} {username}.")
     return 0
 
@@ -97,12 +111,20 @@ def check_password(password: str, user: Any) -> None:
         raise CommandFailed(f"password: {describe(error)}", status=2) from None
 
 
-def save_new(user: Any) -> None:
-    from django.db import IntegrityError
+def save_new(user: Any, *, role: str, teams: list[str]) -> None:
+    from django.db import IntegrityError, transaction
+
+    from scorecards.people.models import Team
+    from scorecards.people.service import set_role
 
     # Another createuser for the same name can land between the check and here.
     try:
-        user.save()
+        with transaction.atomic():
+            user.save()
+            set_role(user, role)
+            for name in teams:
+                team, _ = Team.objects.get_or_create(name=name)
+                team.members.add(user)
     except IntegrityError:
         raise CommandFailed(
             "that user was created meanwhile; nothing changed"

@@ -21,6 +21,7 @@ from scorecards.alerts.models import Alert, AlertRule, Playbook
 from scorecards.alerts.service import evaluate_all
 from scorecards.demo import generate
 from scorecards.demo.bundled import bundled_scorecards
+from scorecards.demo.people import TEAMS, add_people
 from scorecards.ingest.service import IncomingSignal, ingest_signals
 from scorecards.scoring.history import record_daily_points
 from scorecards.scoring.models import Scorecard
@@ -76,6 +77,8 @@ def load_portfolio(
     points = record_history(now=now, days=daily_points)
     refresh_trends(now=now)
     clock.lap(f"recorded {points:,} daily points over {daily_points} days")
+    people = add_people()
+    clock.lap(f"added {people} users in {len(TEAMS)} teams")
     firing = add_alert_rules(now=now)
     clock.lap(f"set {len(DEMO_RULES)} alert rules: {firing} alerts firing")
 

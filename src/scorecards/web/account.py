@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -23,6 +24,7 @@ from scorecards.alerts.models import Alert, RecoveryPlan
 from scorecards.feedback.campaigns import CampaignError, coverage, record_qbr
 from scorecards.feedback.forms import AnswerError
 from scorecards.feedback.models import FormKind, SurveyForm
+from scorecards.people.access import access
 from scorecards.scoring.models import (
     AccountScore,
     AccountTrend,
@@ -30,7 +32,6 @@ from scorecards.scoring.models import (
     ScorePoint,
     stored_score,
 )
-from scorecards.web.imports import admin_page
 from scorecards.web.views import STATUS_WORDS
 
 CHART_WIDTH, CHART_HEIGHT = 600, 160
@@ -142,6 +143,7 @@ def account_page(request: HttpRequest, key: str) -> HttpResponse:
         .prefetch_related("tasks"),
         "contacts": account.contacts.order_by("role", "key"),
         "contact_form": ContactForm(),
+        "can_edit": access(request).can_edit(account),
         **_qbr_context(request, account),
     }
     return render(request, "web/account.html", context)
@@ -208,10 +210,18 @@ def qbr_form_for(
     return form_class(data)  # type: ignore[no-any-return]
 
 
-@admin_page
+def editable(request: HttpRequest, key: str) -> Account:
+    """The account, if the signed-in user may change it; 403 if not."""
+    account = get_object_or_404(Account, key=key)
+    if not access(request).can_edit(account):
+        raise PermissionDenied
+    return account
+
+
+@login_required
 @require_http_methods(["POST"])
 def add_contact(request: HttpRequest, key: str) -> HttpResponse:
-    account = get_object_or_404(Account, key=key)
+    account = editable(request, key)
     form = ContactForm(request.POST)
     if form.is_valid():
         item = {"account": account.key, **form.cleaned_data}
@@ -224,11 +234,11 @@ def add_contact(request: HttpRequest, key: str) -> HttpResponse:
     return redirect("web:account", key=account.key)
 
 
-@admin_page
+@login_required
 @require_http_methods(["POST"])
 def add_qbr(request: HttpRequest, key: str) -> HttpResponse:
     now = timezone.now()
-    account = get_object_or_404(Account, key=key)
+    account = editable(request, key)
     survey = get_object_or_404(SurveyForm, key=request.POST.get("survey", ""))
     contacts = list(account.contacts.values_list("key", flat=True))
     form = qbr_form_for(survey, contacts, request.POST)

@@ -1,12 +1,9 @@
 """Importing CSV files from the browser: an upload form and the runs it queued.
 
-For admins (staff users) only: an import writes into every account.
+For admins only: an import writes into every account.
 """
 
-from typing import Any
-
 from django import forms
-from django.contrib.auth.decorators import login_required, user_passes_test
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,20 +15,9 @@ from scorecards.imports.models import ImportRun, ImportStatus
 from scorecards.imports.runs import queue_upload, rejects_download
 from scorecards.imports.service import Options
 from scorecards.lib.csvtable import parse_mapping
+from scorecards.people.access import admin_page
 
 RECENT = 20
-
-
-def is_admin(user: Any) -> bool:
-    return bool(user.is_active and user.is_staff)
-
-
-admin_only = user_passes_test(is_admin)
-
-
-def admin_page(view: Any) -> Any:
-    """A page for admins only: others are sent to sign in as one."""
-    return login_required(admin_only(view))
 
 
 class UploadForm(forms.Form):
@@ -67,8 +53,7 @@ class UploadForm(forms.Form):
             raise ValidationError(str(error)) from None
 
 
-@login_required
-@admin_only
+@admin_page
 @require_http_methods(["GET", "POST"])
 def imports(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
@@ -95,8 +80,7 @@ def imports(request: HttpRequest) -> HttpResponse:
     return render(request, "web/imports.html", {"form": form, "runs": runs})
 
 
-@login_required
-@admin_only
+@admin_page
 @require_safe
 def import_run(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(ImportRun, pk=run_id)
@@ -105,8 +89,7 @@ def import_run(request: HttpRequest, run_id: int) -> HttpResponse:
     return render(request, "web/import_run.html", context)
 
 
-@login_required
-@admin_only
+@admin_page
 @require_safe
 def import_rejects(request: HttpRequest, run_id: int) -> FileResponse:
     return rejects_download(get_object_or_404(ImportRun, pk=run_id))

@@ -15,7 +15,7 @@ from scorecards.accounts.models import Account, Contact
 from scorecards.feedback.campaigns import CampaignError, launch_campaign
 from scorecards.feedback.forms import define_form
 from scorecards.feedback.models import Campaign, FormKind, SurveyForm
-from scorecards.web.imports import admin_page
+from scorecards.people.access import admin_page
 
 KEY_CHARACTERS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
 

@@ -1,0 +1,40 @@
+"""Adding people, giving them roles, putting them in teams."""
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from scorecards.people.models import Member, Role, Team
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def add_person(
+    username: str,
+    *,
+    role: Role | str,
+    email: str = "",
+    password: str | None = None,
+    teams: Sequence[str] = (),
+) -> Any:
+    """A new user with a role, in the named teams (created when missing).
+
+    Without a password the user cannot sign in with one until an admin sets it.
+    """
+    user_model = get_user_model()
+    user = user_model.objects.create_user(username, email=email, password=password)
+    set_role(user, role)
+    for name in teams:
+        team, _ = Team.objects.get_or_create(name=name)
+        team.members.add(user)
+    return user
+
+
+def set_role(user: Any, role: Role | str) -> None:
+    role = Role(role)
+    Member.objects.update_or_create(user=user, defaults={"role": role})
+    logger.info("user %s now has the role %s", user.get_username(), role.value)
