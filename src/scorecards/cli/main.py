@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from scorecards.cli import (
     backfill,
+    backtest,
     createuser,
     demo,
     demo_login,
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         title="commands", metavar="COMMAND", dest="command", required=True
     )
     score.add_parser(commands)
+    backtest.add_parser(commands)
     demo.add_parser(commands)
     serve.add_parser(commands)
     worker.add_parser(commands)

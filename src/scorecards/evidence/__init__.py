@@ -15,7 +15,6 @@ from scorecards.evidence.backtest import (
 )
 from scorecards.evidence.cases import (
     BAD_KINDS,
-    KINDS,
     Case,
     LeftOut,
     Outcome,
@@ -35,6 +34,7 @@ from scorecards.evidence.weights import (
     suggest_weights,
     suggestion_json,
 )
+from scorecards.lib.outcomes import KINDS
 
 __all__ = [
     "BAD_KINDS",

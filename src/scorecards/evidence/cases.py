@@ -18,8 +18,8 @@ from scorecards.engine import (
     choose_scorecard,
     score_account,
 )
+from scorecards.lib.outcomes import KINDS
 
-KINDS = ("renewal", "churn", "downgrade", "expansion")
 # The outcomes a health score exists to foresee. A downgrade is a renewal that
 # kept the customer, so by default it counts with the renewals; a team that
 # sees it as a loss says so with ``bad_kinds``.
