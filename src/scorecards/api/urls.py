@@ -19,6 +19,7 @@ from scorecards.engine.serialize import iso
 from scorecards.feedback.api import router as surveys
 from scorecards.imports.api import router as imports
 from scorecards.ingest.api import router as signals
+from scorecards.outcomes.api import router as outcomes
 from scorecards.scoring.api import router as scoring
 
 
@@ -59,5 +60,6 @@ api.add_router("", scoring)
 api.add_router("", imports)
 api.add_router("", alerts)
 api.add_router("", surveys)
+api.add_router("", outcomes)
 
 urlpatterns = [path("", api.urls)]

@@ -1,4 +1,4 @@
-"""``scorecards import``: signals, accounts or contacts from a CSV file of any size."""
+"""``scorecards import``: signals, accounts, contacts or outcomes from a CSV file."""
 
 import argparse
 import json
@@ -10,13 +10,13 @@ from scorecards.cli.django_setup import CommandFailed, require_migrated, setup_d
 from scorecards.lib.csvtable import parse_mapping
 
 # Named here, not imported from the service, to keep `--help` free of Django.
-KINDS = ("accounts", "contacts", "signals")
+KINDS = ("accounts", "contacts", "outcomes", "signals")
 
 
 def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = commands.add_parser(
         "import",
-        help="import signals, accounts or contacts from a CSV file",
+        help="import signals, accounts, contacts or outcomes from a CSV file",
         description="Import a CSV file into the service. Headers are matched "
         "without regard to case; every bad row is reported by line and column, "
         "and nothing is written unless every row is good (or --skip-bad is "
@@ -24,7 +24,8 @@ def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") 
         epilog="Columns: signals: account,metric,value,observed_at"
         "[,contact,source,id]; accounts: account[,name,segment,tier,csm,arr,"
         "renewal_date,...] (other columns become attributes); contacts: "
-        "account,contact[,role,name,email].",
+        "account,contact[,role,name,email]; outcomes: account,outcome,decided_at"
+        "[,source,id] (outcome: renewal, churn, downgrade or expansion).",
     )
     parser.add_argument("kind", choices=KINDS, help="what the file holds")
     parser.add_argument("file", type=Path, metavar="FILE.csv")
@@ -114,7 +115,13 @@ def summary(report: Any) -> str:
             "(fix them, or import the good rows with --skip-bad)."
         )
         return "\n".join(lines)
-    if report.kind == "signals":
+    if report.kind == "outcomes":
+        lines.append(
+            f"{verb} {report.rows - report.bad:,} outcomes from {report.file}: "
+            f"{report.created:,} new, {report.updated:,} updated, "
+            f"{report.duplicates:,} already stored."
+        )
+    elif report.kind == "signals":
         lines.append(
             f"{verb} {report.rows - report.bad:,} signals from {report.file}: "
             f"{report.created:,} new, {report.duplicates:,} already stored."

@@ -130,6 +130,7 @@ INSTALLED_APPS = [
     "scorecards.alerts",
     "scorecards.feedback",
     "scorecards.scoring",
+    "scorecards.outcomes",
     "scorecards.api",
     "scorecards.web",
 ]

@@ -16,6 +16,7 @@ from scorecards.accounts.api import AccountIn, ContactIn
 from scorecards.api.errors import describe
 from scorecards.engine.signals import Signal, derived_id
 from scorecards.lib.csvtable import parse_number, parse_time
+from scorecards.outcomes.rows import read_outcome
 
 Fault = tuple[str | None, str]
 
@@ -147,4 +148,10 @@ CONTACTS = Kind(
     optional=("role", "name", "email"),
     read=read_contact,
 )
-KINDS = {kind.name: kind for kind in (SIGNALS, ACCOUNTS, CONTACTS)}
+OUTCOMES = Kind(
+    "outcomes",
+    required=("account", "outcome", "decided_at"),
+    optional=("source", "id"),
+    read=read_outcome,
+)
+KINDS = {kind.name: kind for kind in (SIGNALS, ACCOUNTS, CONTACTS, OUTCOMES)}

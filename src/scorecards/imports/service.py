@@ -1,4 +1,4 @@
-"""Importing a CSV file of signals, accounts or contacts, at any size.
+"""Importing a CSV file of signals, accounts, contacts or outcomes, at any size.
 
 The file streams through in batches; memory holds one batch and the keys of
 the accounts it names, whatever the file's length.
@@ -36,6 +36,8 @@ from scorecards.ingest.service import (
     stored_pairs,
 )
 from scorecards.lib.csvtable import CsvTable, FileProblem
+from scorecards.outcomes.models import Outcome
+from scorecards.outcomes.service import upsert_outcomes
 from scorecards.scoring.rescore import rescore
 
 logger = logging.getLogger(__name__)
@@ -231,12 +233,18 @@ class _Importer:
         return _Entry(line, row, item, faults)
 
     def _repeated(self, item: Any, line: int) -> list[Fault]:
-        """An account or contact listed twice in the file is a mistake: which of
-        the two rows should win?"""
+        """An account, contact or outcome listed twice in the file is a mistake:
+        which of the two rows should win?"""
         if self.kind.name == "signals":
             return []
-        if self.kind.name == "accounts":
-            key: tuple[str, ...] = (item["key"],)
+        if self.kind.name == "outcomes":
+            key: tuple[str, ...] = (item["source"], item["id"])
+            column, what = "id", f"outcome {item['id']!r} of {item['source']!r}"
+            if item["id"].startswith("sha256:"):
+                column = "decided_at"
+                what = f"an outcome of account {item['account']!r} at this time"
+        elif self.kind.name == "accounts":
+            key = (item["key"],)
             column, what = "account", f"account {item['key']!r}"
         else:
             key = (item["account"], item["key"])
@@ -252,7 +260,7 @@ class _Importer:
         if self.kind.name == "signals":
             for error in check_references([entry.item for entry in valid]):
                 valid[error.index].faults.append((error.field, error.message))
-        elif self.kind.name == "contacts":
+        elif self.kind.name in ("contacts", "outcomes"):
             keys = {entry.item["account"] for entry in valid}
             known = set(
                 Account.objects.filter(key__in=keys).values_list("key", flat=True)
@@ -287,6 +295,12 @@ class _Importer:
             self.report.duplicates += len(items) - len(result.stored)
             self.touched.update(result.accounts)
             return
+        if self.kind.name == "outcomes":
+            counts = upsert_outcomes(items, now=self.now)
+            self.report.created += counts["created"]
+            self.report.updated += counts["updated"]
+            self.report.duplicates += counts["unchanged"]
+            return
         upsert = upsert_accounts if self.kind.name == "accounts" else upsert_contacts
         counts = upsert(items, now=self.now)
         self.report.created += counts["created"]
@@ -301,7 +315,14 @@ class _Importer:
             self.report.created += new
             self.report.duplicates += len(items) - new
             return
-        if self.kind.name == "accounts":
+        if self.kind.name == "outcomes":
+            ids = {(item["source"], item["id"]) for item in items}
+            stored = Outcome.objects.filter(
+                source__in={source for source, _ in ids},
+                external_id__in={ident for _, ident in ids},
+            ).values_list("source", "external_id")
+            found = len(ids & set(stored))
+        elif self.kind.name == "accounts":
             keys = [item["key"] for item in items]
             found = Account.objects.filter(key__in=keys).count()
         else:
