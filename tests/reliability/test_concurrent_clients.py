@@ -13,12 +13,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from reliability_helpers import ACCOUNTS, SCORECARD
+from reliability_helpers import ACCOUNTS, assert_scores_match_offline
 
-from scorecards import engine
 from scorecards.engine.signals import derived_id
 from scorecards.ingest.models import Signal
-from scorecards.scoring.models import AccountScore
 from scorecards.testing.liveserver import Answer, LiveServer
 
 pytestmark = pytest.mark.usefixtures("book")
@@ -82,20 +80,6 @@ def client(service: LiveServer, seed: int, pool: list[dict[str, Any]]) -> list[A
     return answers
 
 
-def offline_scores() -> dict[str, engine.AccountScore]:
-    """The engine's scores from the stored signals, in the order received."""
-    stored = Signal.objects.select_related("account").order_by("pk")
-    signals = [
-        engine.Signal(s.account.key, s.metric, s.value, s.observed_at) for s in stored
-    ]
-    return engine.score_portfolio(
-        scorecards=[engine.parse_scorecard(SCORECARD)],
-        accounts={account: {} for account in ACCOUNTS},
-        histories=engine.histories_by_account(signals),
-        as_of=datetime.now(UTC),
-    )
-
-
 def test_eight_clients_at_once_store_each_signal_once_and_score_it_right(
     service: LiveServer,
 ) -> None:
@@ -124,15 +108,4 @@ def test_eight_clients_at_once_store_each_signal_once_and_score_it_right(
     assert set(stored) == sent, "a signal was lost or made up"
     assert accepted == len(sent), "the answers counted a signal twice or not at all"
 
-    offline = offline_scores()
-    scores = AccountScore.objects.select_related("account")
-    assert sorted(s.account.key for s in scores) == ACCOUNTS
-    for score in scores:
-        expected = offline[score.account.key]
-        assert score.status == expected.status.value, score.account.key
-        assert score.total == pytest.approx(expected.total), score.account.key
-        assert score.grade == expected.grade.name, score.account.key
-        raw = {c["key"]: (c["raw"], c["count"]) for c in score.criteria}
-        assert raw == {
-            c.key: (pytest.approx(c.raw), c.count) for c in expected.criteria
-        }, score.account.key
+    assert_scores_match_offline()

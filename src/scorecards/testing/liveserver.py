@@ -84,6 +84,10 @@ class LiveServer:
         except OSError:
             return False
 
+    def kill(self) -> None:
+        """SIGKILL the server and its children at once, as a power cut does."""
+        kill_group(self.process)
+
     def stop(self) -> None:
         """SIGTERM, then SIGKILL if it lingers; the server's children go with it."""
         if self.process.poll() is not None:
@@ -135,14 +139,65 @@ def start_server(
         )
     server = LiveServer(process, port, log)
     if ready:
-        wait_for(
-            lambda: server.healthy() or process.poll() is not None,
-            seconds=60,
-            what="the server answering /healthz",
-        )
-        if process.poll() is not None:
-            raise AssertionError(f"the server exited:\n{log.read_text()}")
+        deadline = time.monotonic() + 60
+        while not server.healthy():
+            if process.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise AssertionError(f"the server did not start:\n{log.read_text()}")
+            time.sleep(0.05)
     return server
+
+
+def start_worker(*, database_url: str, data_dir: Path) -> subprocess.Popen[bytes]:
+    """`scorecards worker` on the data folder; its log is worker.log there."""
+    environment = server_env(database_url=database_url, data_dir=data_dir)
+    with (data_dir / "worker.log").open("ab") as out:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "scorecards.cli.main",
+                "worker",
+                "--interval",
+                "0.1",
+            ],
+            env=environment,
+            cwd=data_dir,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL ``process`` and all its descendants at once, children first
+    found, so that none of them gets the chance to finish its work."""
+    family = [process.pid, *descendants(process.pid)]
+    for pid in family:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process under ``pid``, from /proc (Linux)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        # The name in parentheses may hold spaces; the parent follows it.
+        parent = int(stat.rpartition(")")[2].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def wait_for(check: Callable[[], bool], *, seconds: float, what: str) -> None:
