@@ -9,5 +9,6 @@ urlpatterns = [
     path("api/v1/", include("scorecards.api.urls")),
     path("", include("scorecards.sources.urls")),
     path("", include("scorecards.feedback.urls")),
+    path("", include("scorecards.outcomes.urls")),
     path("", include("scorecards.web.urls")),
 ]
