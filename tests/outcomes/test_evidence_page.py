@@ -35,8 +35,10 @@ def test_the_page_shows_the_auc_the_charts_and_the_weights(signed_in, outcomes):
     html = page.content.decode()
     assert "Evidence for default" in html
     assert "AUC of the score for churn" in html
-    assert '<svg class="roc"' in html and "<polyline" in html
-    assert '<svg class="calibration"' in html and "<circle" in html
+    assert '<svg class="roc"' in html
+    assert "<polyline" in html
+    assert '<svg class="calibration"' in html
+    assert "<circle" in html
     assert "By decile of score, the lowest first" in html
     assert "Suggested weights" in html
     assert "Too few outcomes to trust these figures" in html
