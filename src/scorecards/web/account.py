@@ -32,7 +32,7 @@ from scorecards.scoring.models import (
     ScorePoint,
     stored_score,
 )
-from scorecards.web.views import STATUS_WORDS
+from scorecards.web.grades import STATUS_WORDS
 
 CHART_WIDTH, CHART_HEIGHT = 600, 160
 BAR_WIDTH = 200

@@ -1,14 +1,18 @@
-"""The web app's pages: sign-in, the accounts list at the root, imports."""
+"""The web app's pages: sign-in, the portfolio at the root, accounts, imports,
+surveys."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from scorecards.web import account, imports, surveys, views
+from scorecards.web import account, imports, portfolio, surveys
 
 app_name = "web"
 
 urlpatterns = [
-    path("", views.accounts, name="accounts"),
+    path("", portfolio.portfolio, name="accounts"),
+    path("accounts.csv", portfolio.export, name="accounts-export"),
+    path("views/", portfolio.save_view, name="save-view"),
+    path("views/<int:view_id>/delete", portfolio.delete_view, name="delete-view"),
     path("accounts/<str:key>/", account.account_page, name="account"),
     path("accounts/<str:key>/contacts", account.add_contact, name="add-contact"),
     path("accounts/<str:key>/qbrs", account.add_qbr, name="add-qbr"),

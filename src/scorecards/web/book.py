@@ -1,0 +1,315 @@
+"""The book of accounts as the portfolio shows it: filtered, sorted, summed up.
+
+No HTTP here: the filters arrive as a form's cleaned data and leave as a
+queryset, so the page, its CSV export and the benchmarks share one query. Every
+filter and sort is one the database answers from an index or a short scan at
+100,000 accounts.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.cache import cache
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+
+from scorecards.accounts.models import Account
+from scorecards.alerts.machine import AlertState
+from scorecards.alerts.models import Alert
+from scorecards.people.access import Access
+from scorecards.scoring.models import PointKind, ScorecardVersion, ScorePoint, Status
+from scorecards.web.grades import label, tone
+
+DIRECTIONS = [("improving", "Improving"), ("stable", "Stable"),
+              ("declining", "Declining")]  # fmt: skip
+# Grade filter values that name a status rather than a grade.
+NO_GRADE = {
+    "insufficient_data": Q(score__status=Status.INSUFFICIENT_DATA),
+    "unscored": Q(score__status=Status.UNSCORED),
+    "not_scored": Q(score__isnull=True),
+}
+SORTS = {
+    "score": "Score",
+    "account": "Account",
+    "delta": "30-day change",
+    "arr": "ARR",
+    "renewal": "Renewal",
+    "csm": "CSM",
+    "segment": "Segment",
+    "alerts": "Open alerts",
+}
+SPARK_DAYS = 90
+FACETS_SECONDS = 30
+
+
+class Filters(forms.Form):
+    """The portfolio's filters, as the page's query string carries them."""
+
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    segment = forms.ChoiceField(label="Segment", required=False)
+    tier = forms.ChoiceField(label="Tier", required=False)
+    csm = forms.ChoiceField(label="CSM", required=False)
+    owner = forms.ChoiceField(
+        label="Whose",
+        required=False,
+        choices=[("", "Everyone's"), ("mine", "Mine"), ("team", "My teams'")],
+    )
+    grade = forms.ChoiceField(label="Grade", required=False)
+    direction = forms.ChoiceField(
+        label="30-day trend", required=False, choices=[("", "Any"), *DIRECTIONS]
+    )
+    score_min = forms.FloatField(
+        label="Score from", required=False, min_value=0, max_value=100
+    )
+    score_max = forms.FloatField(
+        label="Score to", required=False, min_value=0, max_value=100
+    )
+    renewal_within = forms.IntegerField(
+        label="Renews within (days)", required=False, min_value=0, max_value=3660
+    )
+    alerting = forms.BooleanField(label="Has an open alert", required=False)
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[(f"{sign}{key}", key) for key in SORTS for sign in ("", "-")],
+    )
+
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+        super().__init__(data)
+        found = facets()
+        for name in ("segment", "tier", "csm"):
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [("", "Any"), *((v, v) for v in found[name])]
+        grade = self.fields["grade"]
+        assert isinstance(grade, forms.ChoiceField)
+        grade.choices = [
+            ("", "Any"),
+            *((name, name.replace("_", " ")) for name in found["grade"]),
+            ("insufficient_data", "insufficient data"),
+            ("unscored", "no scorecard"),
+            ("not_scored", "not scored yet"),
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        low, high = cleaned.get("score_min"), cleaned.get("score_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("score_max", "must not be below “Score from”")
+        return cleaned
+
+
+def facets() -> dict[str, list[str]]:
+    """The values the choice filters offer, kept for a few seconds: reading the
+    distinct segments of 100,000 accounts on every page would cost more than
+    the page itself."""
+    found: dict[str, list[str]] | None = cache.get("portfolio-facets")
+    if found is None:
+        found = {
+            name: sorted(
+                Account.objects.exclude(**{name: ""})
+                .order_by()
+                .values_list(name, flat=True)
+                .distinct()
+            )
+            for name in ("segment", "tier", "csm")
+        }
+        found["grade"] = _grade_names()
+        cache.set("portfolio-facets", found, FACETS_SECONDS)
+    return found
+
+
+def _grade_names() -> list[str]:
+    names: dict[str, None] = {}
+    for definition in ScorecardVersion.objects.filter(
+        scorecard__current=F("pk")
+    ).values_list("definition", flat=True):
+        for grade in definition.get("grades", []):
+            names.setdefault(str(grade.get("name", "")), None)
+    return [name for name in names if name]
+
+
+def open_alerts() -> Exists:
+    return Exists(Alert.objects.filter(account=OuterRef("pk"), state=AlertState.FIRING))
+
+
+def filtered(
+    chosen: Mapping[str, Any], *, access: Access, today: date
+) -> QuerySet[Account]:
+    """The accounts that pass the ``chosen`` filters (a form's cleaned data)."""
+    accounts = Account.objects.all()
+    if text := (chosen.get("q") or "").strip():
+        accounts = accounts.filter(Q(name__icontains=text) | Q(key__icontains=text))
+    for name in ("segment", "tier", "csm"):
+        if value := chosen.get(name):
+            accounts = accounts.filter(**{name: value})
+    if chosen.get("owner") == "mine":
+        accounts = accounts.filter(access.mine())
+    elif chosen.get("owner") == "team":
+        accounts = accounts.filter(access.in_my_teams())
+    if grade := chosen.get("grade"):
+        accounts = accounts.filter(
+            NO_GRADE.get(grade, Q(score__status=Status.SCORED, score__grade=grade))
+        )
+    if direction := chosen.get("direction"):
+        accounts = accounts.filter(trend__direction=direction)
+    if (low := chosen.get("score_min")) is not None:
+        accounts = accounts.filter(score__total__gte=low)
+    if (high := chosen.get("score_max")) is not None:
+        accounts = accounts.filter(score__total__lte=high)
+    if (days := chosen.get("renewal_within")) is not None:
+        accounts = accounts.filter(
+            renewal_date__gte=today, renewal_date__lte=today + timedelta(days=days)
+        )
+    if chosen.get("alerting"):
+        accounts = accounts.filter(open_alerts())
+    return accounts
+
+
+def ordered(accounts: QuerySet[Account], sort: str) -> QuerySet[Account]:
+    """Sorted by ``sort`` (a key of SORTS, ``-`` first for descending); ties and
+    missing values always last, then by key, so pages never shuffle."""
+    descending = sort.startswith("-")
+    key = sort.removeprefix("-") or "score"
+
+    def by(field: str) -> Any:
+        expression = F(field)
+        if descending:
+            return expression.desc(nulls_last=True)
+        return expression.asc(nulls_last=True)
+
+    if key == "score":
+        rank = Case(
+            When(score__status=Status.SCORED, then=Value(0)),
+            When(score__status=Status.INSUFFICIENT_DATA, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        )
+        order = [rank, by("score__total")]
+    elif key == "account":
+        order = [by("name")]
+    elif key == "delta":
+        order = [by("trend__delta_30")]
+    elif key == "renewal":
+        order = [by("renewal_date")]
+    elif key == "alerts":
+        accounts = accounts.annotate(alerting=open_alerts())
+        # "Most alerts first" is what a user sorting on alerts wants to see.
+        order = [
+            F("alerting").asc() if descending else F("alerting").desc(),
+            F("score__total").asc(nulls_last=True),
+        ]
+    else:
+        order = [by(key)]
+    return accounts.select_related("score", "trend").order_by(*order, "key")
+
+
+@dataclass(frozen=True, slots=True)
+class GradeShare:
+    label: str
+    tone: str
+    accounts: int
+    arr: Decimal
+    offset: float  # where its stretch of the distribution bar starts, 0-1000
+    width: float  # its stretch's length, 0-1000
+
+    @property
+    def percent(self) -> str:
+        return f"{self.width / 10:.0f}%"
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    accounts: int
+    arr: Decimal
+    grades: list[GradeShare]
+    improving: int
+    declining: int
+
+
+def summary(accounts: QuerySet[Account]) -> Summary:
+    """The grade distribution, ARR by grade, and how many improved or declined
+    over 30 days, for the accounts the filters kept."""
+    base = accounts.order_by()
+    rows = list(
+        base.values("score__status", "score__grade", "score__version")
+        .annotate(count=Count("pk"), arr=Sum("arr"), average=Avg("score__total"))
+        .order_by(F("average").asc(nulls_last=True), "score__status", "score__grade")
+    )
+    definitions = dict(
+        ScorecardVersion.objects.filter(
+            pk__in={row["score__version"] for row in rows}
+        ).values_list("pk", "definition")
+    )
+    # One grade may come from several scorecards; it is one line, worst first.
+    merged: dict[str, list[Any]] = {}
+    for row in rows:
+        grade = row["score__grade"] or ""
+        shade = tone(definitions.get(row["score__version"]), grade)
+        entry = merged.setdefault(
+            label(row["score__status"], grade), [shade, 0, Decimal(0)]
+        )
+        entry[1] += row["count"]
+        entry[2] += row["arr"] or Decimal(0)
+    total = sum(entry[1] for entry in merged.values())
+    directions = dict(
+        base.filter(trend__direction__in=["improving", "declining"])
+        .values_list("trend__direction")
+        .annotate(count=Count("pk"))
+    )
+    shares, offset = [], 0.0
+    for text, (shade, count, arr) in merged.items():
+        width = 1000 * count / total
+        shares.append(GradeShare(text, shade, count, arr, offset, width))
+        offset += width
+    return Summary(
+        accounts=total,
+        arr=sum((entry[2] for entry in merged.values()), Decimal(0)),
+        grades=shares,
+        improving=directions.get("improving", 0),
+        declining=directions.get("declining", 0),
+    )
+
+
+def alerts_by_account(ids: Iterable[int]) -> dict[int, int]:
+    return dict(
+        Alert.objects.filter(account_id__in=list(ids), state=AlertState.FIRING)
+        .values_list("account_id")
+        .annotate(count=Count("pk"))
+    )
+
+
+def sparklines(
+    ids: Iterable[int], *, now: datetime, days: int = SPARK_DAYS
+) -> dict[int, list[float]]:
+    """Each account's daily totals over the last ``days``, oldest first."""
+    found: dict[int, list[float]] = defaultdict(list)
+    points = (
+        ScorePoint.objects.filter(
+            account_id__in=list(ids),
+            kind=PointKind.DAILY,
+            at__gt=now - timedelta(days=days),
+        )
+        .exclude(total=None)
+        .order_by("account_id", "at")
+        .values_list("account_id", "total")
+    )
+    for account_id, total in points:
+        found[account_id].append(total)
+    return found

@@ -1,0 +1,295 @@
+"""The portfolio, the home page: every account with its score, grade, trend,
+ARR, renewal and open alerts; filters in the URL; saved views; CSV export.
+
+With htmx the filters apply as they change and the table refreshes itself
+every few seconds; without script the same form submits and the same links
+sort, so the page works either way.
+"""
+
+import csv
+from collections.abc import Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_http_methods, require_safe
+
+from scorecards.accounts.models import Account
+from scorecards.lib.spreadsheet import safe_cell
+from scorecards.people.access import access
+from scorecards.people.models import SavedView
+from scorecards.scoring.models import ScorecardVersion, stored_score
+from scorecards.web import book
+from scorecards.web.grades import label, tone
+
+PAGE_SIZE = 50
+REFRESH_SECONDS = 10
+SPARK_WIDTH, SPARK_HEIGHT = 90, 24
+COLUMNS = [
+    ("account", "Account"),
+    ("score", "Score"),
+    (None, "Grade"),
+    (None, "90 days"),
+    ("delta", "30-day change"),
+    ("arr", "ARR"),
+    ("renewal", "Renewal"),
+    ("csm", "CSM"),
+    ("alerts", "Open alerts"),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    key: str
+    name: str
+    segment: str
+    csm: str
+    score: str
+    grade: str
+    tone: str
+    overridden: bool
+    spark: str  # SVG polyline points
+    spark_label: str
+    delta: str
+    direction: str
+    arr: str
+    renewal: str
+    alerts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    title: str
+    href: str | None
+    sorted: str  # "ascending", "descending" or "" for aria-sort
+
+
+@login_required
+@require_safe
+def portfolio(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    filters = book.Filters(request.GET)
+    filters.is_valid()  # what is valid applies; the rest is shown as errors
+    chosen = filters.cleaned_data
+    sort = chosen.get("sort") or "score"
+    accounts = book.filtered(chosen, access=access(request), today=now.date())
+
+    paginator = Paginator(book.ordered(accounts, sort), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    shown = list(page.object_list)
+    context = {
+        "filters": filters,
+        "page": page,
+        "page_numbers": paginator.get_elided_page_range(page.number, on_each_side=2),
+        "rows": rows_for(shown, now=now),
+        "columns": columns(request.GET, sort),
+        "summary": book.summary(accounts),
+        "query": _query(request.GET),
+        "page_query": _query(request.GET, drop=("page",)),
+        "views": SavedView.objects.filter(user=request.user),
+        "refresh_seconds": REFRESH_SECONDS,
+    }
+    # htmx asks for the table alone; on "back" it asks for the whole page again.
+    partial = request.headers.get("HX-Request") and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+    response = render(
+        request, "web/_book.html" if partial else "web/portfolio.html", context
+    )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def rows_for(accounts: list[Account], *, now: datetime) -> list[Row]:
+    ids = [account.pk for account in accounts]
+    alerts = book.alerts_by_account(ids)
+    sparks = book.sparklines(ids, now=now)
+    definitions = dict(
+        ScorecardVersion.objects.filter(
+            pk__in={score.version_id for a in accounts if (score := stored_score(a))}
+        ).values_list("pk", "definition")
+    )
+    return [
+        _row(account, alerts.get(account.pk, 0), sparks.get(account.pk, []),
+             definitions)
+        for account in accounts
+    ]  # fmt: skip
+
+
+def _row(
+    account: Account,
+    alerts: int,
+    spark: list[float],
+    definitions: dict[int, Any],
+) -> Row:
+    score = stored_score(account)
+    trend = getattr(account, "trend", None)
+    scored = score is not None and score.total is not None
+    delta = trend.delta_30 if trend else None
+    return Row(
+        key=account.key,
+        name=account.name,
+        segment=account.segment,
+        csm=account.csm,
+        score=f"{score.total:.1f}" if score and score.total is not None else "—",
+        grade=label(score.status if score else None, score.grade if score else ""),
+        tone=tone(definitions.get(score.version_id), score.grade)
+        if score and scored and score.version_id
+        else "none",
+        overridden=bool(score and score.overridden),
+        spark=_points(spark),
+        spark_label=(
+            f"from {spark[0]:.0f} to {spark[-1]:.0f} over 90 days"
+            if len(spark) > 1
+            else "no history yet"
+        ),
+        delta="—" if delta is None else f"{delta:+.1f}",
+        direction=trend.direction if trend and trend.direction else "",
+        arr=_money(account.arr),
+        renewal=account.renewal_date.isoformat() if account.renewal_date else "—",
+        alerts=alerts,
+    )
+
+
+def _points(totals: list[float]) -> str:
+    """A sparkline's points on a fixed 0-100 scale, so lines compare by eye."""
+    if len(totals) < 2:
+        return ""
+    step = SPARK_WIDTH / (len(totals) - 1)
+    return " ".join(
+        f"{index * step:.1f},{SPARK_HEIGHT - total / 100 * SPARK_HEIGHT:.1f}"
+        for index, total in enumerate(totals)
+    )
+
+
+def _money(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def columns(query: QueryDict, sort: str) -> list[Column]:
+    current, descending = sort.removeprefix("-"), sort.startswith("-")
+    found = []
+    for key, title in COLUMNS:
+        if key is None:
+            found.append(Column(title, None, ""))
+            continue
+        is_current = key == current
+        # A second click on the sorted column turns it round.
+        next_sort = f"-{key}" if is_current and not descending else key
+        sorted_ = ("descending" if descending else "ascending") if is_current else ""
+        found.append(Column(title, "?" + _query(query, sort=next_sort), sorted_))
+    return found
+
+
+def _query(query: QueryDict, *, drop: tuple[str, ...] = (), **changes: str) -> str:
+    kept = query.copy()
+    for name in (*drop, *changes):
+        kept.pop(name, None)
+    if changes:
+        kept.pop("page", None)
+    for name, value in changes.items():
+        kept[name] = value
+    return kept.urlencode()
+
+
+EXPORT_HEADER = [
+    "account", "name", "segment", "tier", "csm", "score", "grade", "status",
+    "coverage", "delta_30", "direction", "arr", "renewal_date", "open_alerts",
+]  # fmt: skip
+
+
+@login_required
+@require_safe
+def export(request: HttpRequest) -> StreamingHttpResponse:
+    """The filtered list as CSV, in the page's order, every page of it."""
+    now = timezone.now()
+    filters = book.Filters(request.GET)
+    filters.is_valid()
+    chosen = filters.cleaned_data
+    accounts = book.ordered(
+        book.filtered(chosen, access=access(request), today=now.date()),
+        chosen.get("sort") or "score",
+    ).annotate(alerting=book.open_alerts())
+    response = StreamingHttpResponse(
+        _csv_lines(accounts), content_type="text/csv; charset=utf-8"
+    )
+    stamp = now.strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="accounts-{stamp}.csv"'
+    return response
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_lines(accounts: Any) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(EXPORT_HEADER)
+    for account in accounts.iterator(chunk_size=2000):
+        score = stored_score(account)
+        trend = getattr(account, "trend", None)
+        yield writer.writerow(
+            [
+                safe_cell(account.key),
+                safe_cell(account.name),
+                safe_cell(account.segment),
+                safe_cell(account.tier),
+                safe_cell(account.csm),
+                _two(score.total if score else None),
+                safe_cell(score.grade) if score else "",
+                score.status if score else "",
+                f"{score.coverage:.4f}" if score else "",
+                _two(trend.delta_30 if trend else None),
+                trend.direction if trend else "",
+                "" if account.arr is None else str(account.arr),
+                account.renewal_date.isoformat() if account.renewal_date else "",
+                "yes" if account.alerting else "no",
+            ]
+        )
+
+
+def _two(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+@login_required
+@require_http_methods(["POST"])
+def save_view(request: HttpRequest) -> HttpResponse:
+    """Keep the current filters under a name, for this user."""
+    name = request.POST.get("name", "").strip()
+    query = QueryDict(request.POST.get("query", ""))
+    query = QueryDict(_query(query, drop=("page",)))
+    if not name or len(name) > 100:
+        messages.error(request, "name: give the view a name of up to 100 characters.")
+        return redirect(_home(query.urlencode()))
+    # The same name saved twice at once: the first stands.
+    with suppress(IntegrityError):
+        SavedView.objects.update_or_create(
+            user=request.user, name=name, defaults={"query": query.urlencode()}
+        )
+    messages.success(request, f"View “{name}” saved.")
+    return redirect(_home(query.urlencode()))
+
+
+@login_required
+@require_http_methods(["POST"])
+def delete_view(request: HttpRequest, view_id: int) -> HttpResponse:
+    view = get_object_or_404(SavedView, pk=view_id, user=request.user)
+    view.delete()
+    messages.success(request, f"View “{view.name}” deleted.")
+    return redirect("web:accounts")
+
+
+def _home(query: str) -> str:
+    return "/" + (f"?{query}" if query else "")
