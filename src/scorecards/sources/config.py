@@ -148,12 +148,30 @@ class MetricQuery(Settings):
         return self
 
 
+class OutcomeQuery(Settings):
+    """Closed renewal opportunities as outcomes: the stage of each record says
+    what became of its account, on the date in ``date_field``."""
+
+    soql: Annotated[str, Field(min_length=10, max_length=4000)] = (
+        "SELECT Id, AccountId, StageName, CloseDate FROM Opportunity "
+        "WHERE Type = 'Renewal' AND IsClosed = true"
+    )
+    account_field: Name = "AccountId"
+    stage_field: Name = "StageName"
+    date_field: Name = "CloseDate"
+    stages: dict[Name, Literal["renewal", "churn", "downgrade", "expansion"]] = Field(
+        default_factory=lambda: {"Closed Won": "renewal", "Closed Lost": "churn"},
+        description="stage -> outcome; records at any other stage are passed over",
+    )
+
+
 class SalesforceSettings(Settings):
     login: SalesforceLogin
     every_minutes: int = Field(default=60, ge=5, le=1440)
     accounts: AccountFields = Field(default_factory=AccountFields)
     contacts: ContactFields = Field(default_factory=ContactFields)
     metrics: list[MetricQuery] = Field(default_factory=list)
+    outcomes: OutcomeQuery | None = None
 
 
 SCHEMAS: dict[str, type[Settings]] = {

@@ -12,6 +12,9 @@ written and the data from the last good sync stays as it was.
 - Each metric query is read whole (a count of open cases is about now, not
   about what changed) and becomes one signal per linked account, with the id
   ``metric:account:YYYY-MM-DD``: synced again the same day, the day's value is replaced.
+- With ``outcomes`` set, closed renewal opportunities are read whole and become
+  outcomes (renewal, churn, ...) by their stage, each stored once by its
+  Opportunity Id: a closed deal synced again is the same outcome.
 """
 
 import logging
@@ -35,6 +38,7 @@ from scorecards.accounts.service import upsert_accounts, upsert_contacts
 from scorecards.engine.signals import Signal
 from scorecards.ingest.service import MAX_BATCH, ingest_signals
 from scorecards.lib.secrets import SecretUnavailable, read_secret
+from scorecards.outcomes.service import upsert_outcomes
 from scorecards.sources.models import Source, SourceKind, SyncRun, SyncStatus
 
 logger = logging.getLogger(__name__)
@@ -105,6 +109,7 @@ class _Fetched:
     contacts: list[dict[str, Any]]
     roles: list[dict[str, Any]]
     metrics: dict[str, list[dict[str, Any]]]
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
 
 
 def sync(source: Source, *, now: datetime) -> SyncReport:
@@ -195,7 +200,10 @@ def _fetch(
         query["metric"]: client.query_all(query["soql"])["records"]
         for query in settings["metrics"]
     }
-    return _Fetched(accounts, contacts, roles, metrics)
+    outcomes = []
+    if settings.get("outcomes"):
+        outcomes = client.query_all(settings["outcomes"]["soql"])["records"]
+    return _Fetched(accounts, contacts, roles, metrics, outcomes)
 
 
 def _query(
@@ -228,6 +236,11 @@ def _write(
         for start in range(0, len(signals), MAX_BATCH):
             ingest_signals(signals[start : start + MAX_BATCH], now=now, replace=True)
         counts["signals"] = len(signals)
+    if settings.get("outcomes"):
+        items = _outcomes(source, settings["outcomes"], fetched.outcomes, linked)
+        if items:
+            upsert_outcomes(items, now=now)
+        counts["outcomes"] = len(items)
 
     state = dict(source.state)
     for name, records in (
@@ -338,6 +351,32 @@ def _write_contacts(
     for start in range(0, len(batch), 1000):
         upsert_contacts(batch[start : start + 1000], now=now)
     return contacts, len(roles)
+
+
+def _outcomes(
+    source: Source,
+    query: dict[str, Any],
+    records: list[dict[str, Any]],
+    linked: dict[str, str],
+) -> list[dict[str, Any]]:
+    """Outcomes of synced accounts, from records at a stage the settings name."""
+    items = []
+    for record in records:
+        account = linked.get(_value(record, query["account_field"]) or "")
+        kind = query["stages"].get(str(_value(record, query["stage_field"])))
+        closed = _value(record, query["date_field"])
+        if account is None or kind is None or not closed:
+            continue
+        items.append(
+            {
+                "account": account,
+                "kind": kind,
+                "decided_at": _instant(closed),
+                "source": source.name,
+                "id": str(record["Id"]),
+            }
+        )
+    return items
 
 
 def _role(fields: dict[str, Any], role: Any) -> str:
