@@ -9,6 +9,7 @@ stream, so they do not depend on the order accounts are generated in.
 """
 
 import csv
+import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -136,6 +137,20 @@ class DemoSignal(NamedTuple):
     contact: str | None
     source: str
     id: str
+
+
+class DemoOutcome(NamedTuple):
+    account: str
+    kind: str
+    decided_at: datetime
+    id: str
+
+
+# How health a month before a renewal turns into churn: even odds at CHURN_AT,
+# steeper with CHURN_SLOPE. A healthy account (0.85) churns about 1 time in 70,
+# an unhappy one (0.3) about 3 times in 4.
+CHURN_AT = 0.42
+CHURN_SLOPE = 10.0
 
 
 def make_accounts(count: int, *, seed: int, end: datetime) -> list[Account]:
@@ -339,6 +354,41 @@ class _History:
         return []
 
 
+def outcomes(
+    account: Account, *, days: int, end: datetime, seed: int
+) -> list[DemoOutcome]:
+    """What became of ``account`` at each yearly renewal in the ``days`` before
+    ``end``, drawn from its health a month before: the lower it was, the likelier
+    a churn. A churned account stays in the demo book with its signals, so the
+    portfolio stays whole; its outcome is what says it left, and it has no
+    renewal after that.
+    """
+    rng = random.Random(f"{seed}/{account.key}/outcomes")
+    found = []
+    for years in range(days // 365 + 1, 0, -1):
+        day = account.renewal_date - timedelta(days=365 * years)
+        ago = (end.date() - day).days
+        if not 0 < ago < days:
+            continue
+        health = account.health(ago + 30)
+        churn = 1 / (1 + math.exp(CHURN_SLOPE * (health - CHURN_AT)))
+        draw = rng.random()
+        kind = "renewal"
+        if draw < churn:
+            kind = "churn"
+        elif health < 0.55 and rng.random() < 0.3:
+            kind = "downgrade"
+        elif health > 0.8 and rng.random() < 0.25:
+            kind = "expansion"
+        decided_at = datetime.combine(day, datetime.min.time(), end.tzinfo)
+        found.append(
+            DemoOutcome(account.key, kind, decided_at, f"{account.key}-renewal-{day}")
+        )
+        if kind == "churn":
+            break
+    return found
+
+
 def _clip(value: int, low: int, high: int) -> int:
     return min(high, max(low, value))
 
@@ -346,12 +396,25 @@ def _clip(value: int, low: int, high: int) -> int:
 def write_book(
     directory: Path, *, accounts: int, seed: int, end: datetime, days: int = 365
 ) -> int:
-    """Write accounts.csv, contacts.csv and signals.csv; return the signal count."""
+    """Write accounts.csv, contacts.csv, signals.csv and outcomes.csv; return the
+    signal count."""
     directory.mkdir(parents=True, exist_ok=True)
     book = make_accounts(accounts, seed=seed, end=end)
     _write_accounts(directory / "accounts.csv", book)
     _write_contacts(directory / "contacts.csv", book)
+    _write_outcomes(directory / "outcomes.csv", book, seed, end, days)
     return _write_signals(directory / "signals.csv", book, seed, end, days)
+
+
+def _write_outcomes(
+    path: Path, book: list[Account], seed: int, end: datetime, days: int
+) -> None:
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["account", "outcome", "decided_at", "id"])
+        for account in book:
+            for o in outcomes(account, days=days, end=end, seed=seed):
+                writer.writerow([o.account, o.kind, o.decided_at.date(), o.id])
 
 
 def _write_accounts(path: Path, book: list[Account]) -> None:

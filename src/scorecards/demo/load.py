@@ -23,6 +23,7 @@ from scorecards.demo import generate
 from scorecards.demo.bundled import bundled_scorecards
 from scorecards.demo.people import TEAMS, add_people
 from scorecards.ingest.service import IncomingSignal, ingest_signals
+from scorecards.outcomes.service import upsert_outcomes
 from scorecards.scoring.history import record_daily_points
 from scorecards.scoring.models import Scorecard
 from scorecards.scoring.publish import publish
@@ -35,6 +36,7 @@ ACCOUNT_BATCH = 500
 # Batches end at an account's last signal; two years of one account's signals
 # are far below the 10,000 an ingest batch allows, so a batch never overflows.
 SIGNAL_BATCH = 5000
+OUTCOME_BATCH = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,7 @@ class Loaded:
     signals: int
     daily_points: int
     seconds: float
+    outcomes: int = 0
 
 
 def database_has_accounts() -> bool:
@@ -74,6 +77,8 @@ def load_portfolio(
     clock.lap(f"stored {accounts:,} accounts and {contacts:,} contacts")
     signals = add_signals(portfolio, seed=seed, days=days, now=now)
     clock.lap(f"ingested {signals:,} signals, scored live")
+    outcomes = add_outcomes(portfolio, seed=seed, days=days, now=now)
+    clock.lap(f"recorded {outcomes:,} renewal outcomes")
     points = record_history(now=now, days=daily_points)
     refresh_trends(now=now)
     clock.lap(f"recorded {points:,} daily points over {daily_points} days")
@@ -82,7 +87,9 @@ def load_portfolio(
     firing = add_alert_rules(now=now)
     clock.lap(f"set {len(DEMO_RULES)} alert rules: {firing} alerts firing")
 
-    return Loaded(scorecards, accounts, contacts, signals, points, clock.total())
+    return Loaded(
+        scorecards, accounts, contacts, signals, points, clock.total(), outcomes
+    )
 
 
 # Rules a CS team would start with; they notify nobody until a target is added.
@@ -233,6 +240,27 @@ def _signal_batches(
             batch = []
     if batch:
         yield batch
+
+
+def add_outcomes(
+    portfolio: Sequence[generate.Account], *, seed: int, days: int, now: datetime
+) -> int:
+    """Record what became of each account at its past renewals, as a CRM would
+    report it; returns how many outcomes there are."""
+    items = [
+        {
+            "account": o.account,
+            "kind": o.kind,
+            "decided_at": o.decided_at,
+            "source": "salesforce",
+            "id": o.id,
+        }
+        for account in portfolio
+        for o in generate.outcomes(account, days=days, end=now, seed=seed)
+    ]
+    for start in range(0, len(items), OUTCOME_BATCH):
+        upsert_outcomes(items[start : start + OUTCOME_BATCH], now=now)
+    return len(items)
 
 
 def record_history(*, now: datetime, days: int) -> int:
