@@ -47,16 +47,16 @@ def test_a_csm_signs_in_and_sees_the_worst_account_first(live_server, portfolio,
     page.get_by_label("Username").fill("csm-01")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_selector("table tbody tr")
+    page.wait_for_selector("table.accounts tbody tr")
 
-    rows = page.locator("table tbody tr")
+    rows = page.locator("table.accounts tbody tr")
     names = [rows.nth(i).locator("th").inner_text().strip() for i in range(3)]
     assert [name.split()[0] for name in names] == [
         "acc-failing",
         "acc-slipping",
         "acc-sound",
     ]
-    grades = page.locator("table tbody .grade").all_inner_texts()
+    grades = page.locator("table.accounts tbody .grade").all_inner_texts()
     assert [grade.strip().lower() for grade in grades] == [
         "at risk",
         "watch",

@@ -462,3 +462,13 @@ def test_signing_out_needs_a_post(signed_in):
 
     assert response.status_code == 302
     assert signed_in.get("/").status_code == 302
+
+
+def test_a_segment_new_since_the_filters_were_listed_still_filters(signed_in, cast):
+    signed_in.get("/")  # lists the segments, and keeps the list a while
+    upsert_accounts([{"key": "acc-school", "segment": "edu"}], now=NOW)
+
+    response = signed_in.get("/?segment=edu")
+
+    assert keys(response) == ["acc-school"]
+    assert '<option value="edu" selected>edu</option>' in response.content.decode()

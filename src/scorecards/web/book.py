@@ -59,19 +59,27 @@ SPARK_DAYS = 90
 FACETS_SECONDS = 30
 
 
+class OpenChoice(forms.ChoiceField):
+    """A choice offered from a list that may lag behind the data (the facets
+    are kept for a few seconds): a value not listed yet still filters."""
+
+    def valid_value(self, value: Any) -> bool:
+        return True
+
+
 class Filters(forms.Form):
     """The portfolio's filters, as the page's query string carries them."""
 
     q = forms.CharField(label="Search", required=False, max_length=200)
-    segment = forms.ChoiceField(label="Segment", required=False)
-    tier = forms.ChoiceField(label="Tier", required=False)
-    csm = forms.ChoiceField(label="CSM", required=False)
+    segment = OpenChoice(label="Segment", required=False)
+    tier = OpenChoice(label="Tier", required=False)
+    csm = OpenChoice(label="CSM", required=False)
     owner = forms.ChoiceField(
         label="Whose",
         required=False,
         choices=[("", "Everyone's"), ("mine", "Mine"), ("team", "My teams'")],
     )
-    grade = forms.ChoiceField(label="Grade", required=False)
+    grade = OpenChoice(label="Grade", required=False)
     direction = forms.ChoiceField(
         label="30-day trend", required=False, choices=[("", "Any"), *DIRECTIONS]
     )
@@ -96,7 +104,10 @@ class Filters(forms.Form):
         for name in ("segment", "tier", "csm"):
             field = self.fields[name]
             assert isinstance(field, forms.ChoiceField)
-            field.choices = [("", "Any"), *((v, v) for v in found[name])]
+            values = found[name]
+            if self.data.get(name) and self.data[name] not in values:
+                values = [*values, self.data[name]]
+            field.choices = [("", "Any"), *((value, value) for value in values)]
         grade = self.fields["grade"]
         assert isinstance(grade, forms.ChoiceField)
         grade.choices = [

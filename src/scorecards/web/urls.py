@@ -4,7 +4,7 @@ surveys."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from scorecards.web import account, imports, portfolio, surveys
+from scorecards.web import account, imports, portfolio, surveys, work
 
 app_name = "web"
 
@@ -13,6 +13,10 @@ urlpatterns = [
     path("accounts.csv", portfolio.export, name="accounts-export"),
     path("views/", portfolio.save_view, name="save-view"),
     path("views/<int:view_id>/delete", portfolio.delete_view, name="delete-view"),
+    path("work/", work.my_work, name="work"),
+    path("alerts/<int:alert_id>/acknowledge", work.acknowledge_alert, name="ack"),
+    path("alerts/<int:alert_id>/snooze", work.snooze_alert, name="snooze"),
+    path("tasks/<int:task_id>/done", work.finish_task, name="task-done"),
     path("accounts/<str:key>/", account.account_page, name="account"),
     path("accounts/<str:key>/contacts", account.add_contact, name="add-contact"),
     path("accounts/<str:key>/qbrs", account.add_qbr, name="add-qbr"),
