@@ -173,3 +173,14 @@ def test_bad_backtest_requests_are_refused_plainly(book, integrator):
 def test_the_outcome_routes_need_a_token(book, client):
     assert client.get("/api/v1/outcomes").status_code == 401
     assert client.get("/api/v1/scorecards/default/backtest").status_code == 401
+
+
+def test_a_day_out_of_range_is_refused(book, integrator):
+    items = [{"account": "acc-001", "outcome": "churn", "decided_at": "0001-01-01"}]
+
+    answer = integrator.post("/outcomes", {"outcomes": items})
+
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["message"] == (
+        "0001-01-01T00:00:00+00:00 is out of range (1900 to 9000)"
+    )

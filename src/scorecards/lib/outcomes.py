@@ -3,6 +3,7 @@
 import hashlib
 from datetime import UTC, date, datetime
 
+from scorecards.engine.signals import check_moment
 from scorecards.lib.csvtable import parse_time
 
 KINDS = ("renewal", "churn", "downgrade", "expansion")
@@ -20,12 +21,13 @@ def parse_decided(text: str) -> datetime:
     """A day (``2026-03-31``, taken as its start in UTC) or an ISO 8601 time with
     a zone, as UTC; ValueError says what is wrong."""
     text = text.strip()
-    if len(text) == 10:
-        try:
-            return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
-        except ValueError:
-            raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None
-    return parse_time(text)
+    if len(text) != 10:
+        return parse_time(text)
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    return check_moment(datetime.combine(day, datetime.min.time(), UTC))
 
 
 def derived_id(account: str, decided_at: datetime) -> str:
