@@ -233,3 +233,17 @@ def test_the_draft_writes_the_weights_in_and_keeps_the_rest(known):
     assert draft["grades"] == DEFINITION["grades"]
     assert DEFINITION["criteria"][0]["weight"] == 20  # the original is untouched
     engine.build_scorecard(draft)  # a valid scorecard
+
+
+def test_a_book_mostly_unscorable_is_warned_about():
+    accounts, signals, outcomes = make_book(30, seed=6)
+    for n in range(40):
+        accounts[f"new-{n}"] = {}
+        outcomes.append(evidence.Outcome(f"new-{n}", "renewal", DECIDED))
+
+    result = run(accounts, signals, outcomes, resamples=0)
+
+    assert any(
+        "40 outcomes of accounts this scorecard governs were left out" in warning
+        for warning in result.warnings
+    )

@@ -9,7 +9,15 @@ from typing import Any
 
 from scorecards.engine import History, Scorecard
 from scorecards.engine.serialize import iso
-from scorecards.evidence.cases import BAD_KINDS, Case, LeftOut, Outcome, score_cases
+from scorecards.evidence.cases import (
+    BAD_KINDS,
+    NO_SCORECARD,
+    OTHER_SCORECARD,
+    Case,
+    LeftOut,
+    Outcome,
+    score_cases,
+)
 from scorecards.evidence.metrics import (
     Bucket,
     auc_interval,
@@ -139,11 +147,14 @@ def _warnings(current: Measures, left_out: Sequence[LeftOut]) -> list[str]:
             f"and {current.retained} retained accounts were scored; at least "
             f"{MIN_CHURNED} churned and {MIN_RETAINED} retained are needed"
         )
-    skipped = sum(item.count for item in left_out)
+    # Outcomes of accounts another scorecard governs are not this one's to
+    # foretell; the others say something is missing from the data.
+    elsewhere = {NO_SCORECARD, OTHER_SCORECARD}
+    skipped = sum(item.count for item in left_out if item.reason not in elsewhere)
     if skipped and skipped >= current.cases:
         warnings.append(
-            f"{skipped} outcomes were left out, as many as or more than the "
-            f"{current.cases} scored: see why below"
+            f"{skipped} outcomes of accounts this scorecard governs were left out, "
+            f"as many as or more than the {current.cases} scored: see why below"
         )
     return warnings
 

@@ -69,9 +69,8 @@ def backtest_stored(
     outcomes = [
         evidence.Outcome(row.account.key, row.kind, row.decided_at) for row in rows
     ]
-    accounts, histories, roles = _book(
-        {row.account_id for row in rows}, card, rows, lead
-    )
+    ids = {row.account_id for row in rows}
+    accounts, histories, roles = _book(ids, card, others, rows, lead)
     result = evidence.backtest(
         scorecard=card,
         outcomes=outcomes,
@@ -88,14 +87,19 @@ def backtest_stored(
 
 
 def _book(
-    ids: set[int], card: engine.Scorecard, rows: list[Outcome], lead: timedelta
+    ids: set[int],
+    card: engine.Scorecard,
+    others: list[engine.Scorecard],
+    rows: list[Outcome],
+    lead: timedelta,
 ) -> tuple[
     dict[str, dict[str, str]], dict[str, engine.History], dict[str, dict[str, str]]
 ]:
     """The outcome accounts' attributes, signals and roles, keyed by account key.
 
-    Signals are read up to the latest as-of time; the engine ignores, for each
-    outcome, those observed after its own.
+    Signals are read only for the accounts the scorecard governs, up to the
+    latest as-of time; the engine ignores, for each outcome, those observed
+    after its own.
     """
     accounts: dict[str, dict[str, str]] = {}
     histories: dict[str, engine.History] = {}
@@ -103,14 +107,22 @@ def _book(
     if not rows:
         return accounts, histories, roles
     until = max(row.decided_at for row in rows) - lead
+    cards = [card, *others]
 
     for chunk in in_chunks(Account.objects.filter(pk__in=ids), CHUNK):
-        pks = [account.pk for account in chunk]
-        loaded = load_histories(pks, card.metrics(), until)
-        chunk_roles = roles_of(pks)
+        governed = {}
         for account in chunk:
-            accounts[account.key] = account.scoring_attributes()
-            if account.pk in loaded:
-                histories[account.key] = loaded[account.pk]
-            roles[account.key] = chunk_roles.get(account.pk, {})
+            attributes = account.scoring_attributes()
+            accounts[account.key] = attributes
+            chosen = engine.choose_scorecard(cards, attributes)
+            if chosen is not None and chosen.key == card.key:
+                governed[account.pk] = account.key
+        if not governed:
+            continue
+        loaded = load_histories(list(governed), card.metrics(), until)
+        chunk_roles = roles_of(list(governed))
+        for pk, key in governed.items():
+            if pk in loaded:
+                histories[key] = loaded[pk]
+            roles[key] = chunk_roles.get(pk, {})
     return accounts, histories, roles
