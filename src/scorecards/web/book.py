@@ -17,17 +17,13 @@ from django import forms
 from django.core.cache import cache
 from django.db.models import (
     Avg,
-    Case,
     Count,
     Exists,
     F,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Sum,
-    Value,
-    When,
 )
 
 from scorecards.accounts.models import Account
@@ -206,13 +202,9 @@ def ordered(accounts: QuerySet[Account], sort: str) -> QuerySet[Account]:
         return expression.asc(nulls_last=True)
 
     if key == "score":
-        rank = Case(
-            When(score__status=Status.SCORED, then=Value(0)),
-            When(score__status=Status.INSUFFICIENT_DATA, then=Value(1)),
-            default=Value(2),
-            output_field=IntegerField(),
-        )
-        order = [rank, by("score__total")]
+        # Accounts without a total (insufficient data, no scorecard) come last
+        # by the nulls rule; no computed rank, so an index can serve the sort.
+        order = [by("score__total")]
     elif key == "account":
         order = [by("name")]
     elif key == "delta":
