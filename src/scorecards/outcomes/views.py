@@ -5,6 +5,7 @@ Charts are SVG drawn on the server, as on the account page. The suggestion is
 shown and offered as a draft file to download; nothing here publishes it.
 """
 
+import math
 from typing import Any
 
 import yaml
@@ -35,12 +36,25 @@ def roc_path(points: Any) -> str:
     return " ".join(f"{CHART * x:.1f},{CHART * (1 - y):.1f}" for x, y in points)
 
 
-def calibration_points(bands: Any) -> list[dict[str, Any]]:
+def calibration_top(*measures: Any) -> float:
+    """The top of the churn-by-score chart: the highest churn rate of a band,
+    rounded up to a tenth, so a book that churns little still shows its slope."""
+    rates = [
+        band.churn_rate
+        for found in measures
+        if found is not None
+        for band in found.bands
+        if band.cases
+    ]
+    return max(0.1, math.ceil(max(rates, default=0.1) * 10) / 10)
+
+
+def calibration_points(bands: Any, top: float) -> list[dict[str, Any]]:
     """Each band of score with cases, placed at its mean score and churn rate."""
     return [
         {
             "x": round(CALIBRATION_WIDTH * band.mean_score / 100, 1),
-            "y": round(CALIBRATION_HEIGHT * (1 - band.churn_rate), 1),
+            "y": round(CALIBRATION_HEIGHT * (1 - band.churn_rate / top), 1),
             "label": f"{band.label}: {band.churned} of {band.cases} churned",
         }
         for band in bands
@@ -71,7 +85,7 @@ def _rows(buckets: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _measures(measures: Any) -> dict[str, Any]:
+def _measures(measures: Any, top: float) -> dict[str, Any]:
     return {
         "auc": _number(measures.auc),
         "auc_low": _number(measures.auc_low),
@@ -79,7 +93,7 @@ def _measures(measures: Any) -> dict[str, Any]:
         "churn_rate": _percent(measures.churn_rate),
         "lift": _number(measures.worst_decile_lift, 1),
         "roc": roc_path(measures.roc),
-        "calibration": calibration_points(measures.bands),
+        "calibration": calibration_points(measures.bands, top),
         "by_grade": _rows(measures.by_grade),
         "by_decile": _rows(measures.by_decile),
         "raw": measures,
@@ -122,6 +136,7 @@ def evidence(request: HttpRequest, key: str) -> HttpResponse:
     stored = backtest_stored(key=key, lead_days=lead_days, now=timezone.now())
     result = stored.result
     draft = _draft(stored)
+    top = calibration_top(result.current, result.fitted)
     context = {
         "key": key,
         "version": stored.version,
@@ -129,8 +144,9 @@ def evidence(request: HttpRequest, key: str) -> HttpResponse:
         "lead_choices": LEAD_CHOICES,
         "outcomes": Outcome.objects.count(),
         "result": result,
-        "current": _measures(result.current),
-        "fitted": _measures(result.fitted) if result.fitted else None,
+        "current": _measures(result.current, top),
+        "fitted": _measures(result.fitted, top) if result.fitted else None,
+        "calibration_top": f"{top:.0%}",
         "suggestion": result.suggestion,
         "weights": _weights(result),
         "draft_yaml": yaml.safe_dump(draft, sort_keys=False) if draft else "",
