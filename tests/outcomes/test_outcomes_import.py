@@ -3,8 +3,10 @@ by line and column, nothing written unless all are good or --skip-bad is given,
 and a file imported twice counts once."""
 
 import pytest
+from django_tasks_db.models import DBTaskResult
 
 from scorecards.cli.main import main
+from scorecards.imports.runs import run_queued_import
 from scorecards.outcomes.models import Outcome
 
 pytestmark = pytest.mark.django_db
@@ -79,3 +81,19 @@ def test_skip_bad_imports_the_good_rows(book, tmp_path, capsys):
         ("acc-003", "renewal", "crm")
     ]
     assert (tmp_path / "outcomes.rejects.csv").read_text().count("\n") == 5
+
+
+def test_a_file_of_outcomes_can_be_uploaded_through_the_api(book, integrator):
+    answer = integrator.client.post(
+        "/api/v1/outcomes/import",
+        GOOD.encode(),
+        content_type="text/csv",
+        headers=integrator.headers(),
+    )
+
+    assert answer.status_code == 202, answer.content
+    queued = DBTaskResult.objects.get(task_path__endswith="run_queued_import")
+    run_queued_import.call(*queued.args_kwargs["args"])
+    assert Outcome.objects.count() == 3
+    run = integrator.get(f"/imports/{answer.json()['id']}").json()
+    assert (run["status"], run["report"]["created"]) == ("done", 3)

@@ -23,7 +23,7 @@ from scorecards.lib.csvtable import parse_mapping
 
 router = Router(tags=["imports"])
 
-Kind = Literal["signals", "accounts", "contacts"]
+Kind = Literal["signals", "accounts", "contacts", "outcomes"]
 
 
 class ImportParams(BaseModel):
