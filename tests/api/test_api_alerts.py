@@ -64,6 +64,10 @@ def test_a_rule_is_created_read_back_and_evaluated_in_the_background(integrator,
          "condition.criterion", "give either criterion, or metric and role"),
         ({"notify": [{"kind": "webhook", "url": "ftp://x"}]}, "notify.0.webhook.url",
          None),
+        ({"notify": [{"kind": "inbox", "to": ["boss"]}]}, "notify.0.inbox.to.0",
+         None),
+        ({"notify": [{"kind": "email", "to": ["the lead"]}]}, "notify.0.email.to.0",
+         None),
     ],
 )  # fmt: skip
 def test_a_bad_rule_is_refused_naming_the_field(
@@ -77,6 +81,19 @@ def test_a_bad_rule_is_refused_naming_the_field(
     if message:
         assert any(e["message"] == message for e in errors), errors
     assert not AlertRule.objects.exists()
+
+
+def test_a_rule_may_tell_people_by_role_team_and_inbox(integrator, cast):
+    notify = [
+        {"kind": "inbox", "to": ["csm", "manager", "team:east", "user:lead-1"]},
+        {"kind": "email", "to": ["manager", "ops@vendor.example"]},
+    ]
+
+    response = put(integrator, "low-score", {**RULE, "notify": notify})
+
+    assert response.status_code == 201, response.content
+    assert response.json()["notify"] == notify
+    assert AlertRule.objects.get().notify == notify
 
 
 def test_a_signal_that_crosses_a_rule_opens_an_alert_to_read_and_handle(

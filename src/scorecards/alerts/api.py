@@ -30,6 +30,10 @@ from scorecards.api.errors import InvalidInput
 from scorecards.api.models import ApiToken
 from scorecards.engine.durations import format_duration, parse_duration
 from scorecards.lib.secrets import SecretRef
+from scorecards.people.recipients import (
+    EMAIL_RECIPIENT_PATTERN,
+    RECIPIENT_PATTERN,
+)
 
 router = Router(tags=["alerts"])
 
@@ -134,15 +138,28 @@ class SlackTarget(Strict):
     url: Annotated[str, Field(pattern=r"^https?://", max_length=500)]
 
 
+Recipient = Annotated[str, Field(pattern=EMAIL_RECIPIENT_PATTERN, max_length=300)]
+Person = Annotated[str, Field(pattern=RECIPIENT_PATTERN, max_length=300)]
+
+
 class EmailTarget(Strict):
     kind: Literal["email"]
-    to: Annotated[list[Text], Field(min_length=1)] = Field(
-        description="addresses; csm for the account's CSM; user:<username>"
+    to: Annotated[list[Recipient], Field(min_length=1)] = Field(
+        description="csm (the account's CSM), manager (the manager of the CSM's "
+        "team), team:<name> (every member), user:<username>, or an address"
+    )
+
+
+class InboxTarget(Strict):
+    kind: Literal["inbox"]
+    to: Annotated[list[Person], Field(min_length=1)] = Field(
+        description="whose in-app inbox: csm, manager, team:<name>, user:<username>"
     )
 
 
 Target = Annotated[
-    WebhookTarget | SlackTarget | EmailTarget, Field(discriminator="kind")
+    WebhookTarget | SlackTarget | EmailTarget | InboxTarget,
+    Field(discriminator="kind"),
 ]
 
 
@@ -376,8 +393,12 @@ def _alert_or_404(alert_id: int) -> Alert:
 class StepIn(Strict):
     title: Text
     description: Annotated[str, Field(max_length=4000)] = ""
-    assignee: Annotated[str, Field(pattern=r"^(csm|user:.+)$", max_length=200)] = Field(
-        default="csm", description="csm (the account's CSM), or user:<username>"
+    assignee: Annotated[
+        str, Field(pattern=r"^(csm|manager|user:.+)$", max_length=200)
+    ] = Field(
+        default="csm",
+        description="csm (the account's CSM), manager (their team's manager), "
+        "or user:<username>",
     )
     due_days: int = Field(default=7, ge=0, le=365)
 

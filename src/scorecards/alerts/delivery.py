@@ -23,13 +23,18 @@ from urllib.parse import quote
 
 import requests
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from scorecards.alerts.models import AlertEvent, DeliveryStatus, Notification
+from scorecards.alerts.models import (
+    AlertEvent,
+    DeliveryStatus,
+    InboxItem,
+    Notification,
+)
 from scorecards.lib.secrets import SecretUnavailable, read_secret
+from scorecards.people.recipients import emails_for, users_for
 from scorecards.scoring.history import explain
 from scorecards.scoring.models import AccountTrend
 
@@ -46,10 +51,14 @@ class DeliveryError(Exception):
 
 
 def notify_event(event: AlertEvent, *, now: datetime) -> list[Notification]:
-    """Make the notifications of ``event`` (a change marked ``notify``)."""
+    """Make the notifications of ``event`` (a change marked ``notify``), and its
+    items in the users' inboxes."""
     rule, account = event.alert.rule, event.alert.account
     made = []
     for target in rule.notify:
+        if target["kind"] == "inbox":
+            _to_inboxes(event, target["to"], account, now)
+            continue
         for channel, address, secret in _addresses(target, account):
             made.append(
                 Notification.objects.create(
@@ -67,36 +76,26 @@ def notify_event(event: AlertEvent, *, now: datetime) -> list[Notification]:
     return made
 
 
+def _to_inboxes(event: AlertEvent, to: list[str], account: Any, now: datetime) -> None:
+    users = {user.pk: user for name in to for user in users_for(name, account)}
+    if not users:
+        logger.warning("account %s: no user to tell in the app (%s)", account.key, to)
+    InboxItem.objects.bulk_create(
+        [InboxItem(user=user, event=event, created_at=now) for user in users.values()],
+        ignore_conflicts=True,
+    )
+
+
 def _addresses(target: dict[str, Any], account: Any) -> list[tuple[str, str, Any]]:
     if target["kind"] != "email":
         return [(target["kind"], target["url"], target.get("secret"))]
-    addresses = []
+    addresses: dict[str, None] = {}
     for to in target["to"]:
-        if to == "csm":
-            address = _csm_email(account)
-        elif to.startswith("user:"):
-            address = _user_email(to.removeprefix("user:"))
-        else:
-            address = to
-        if address:
-            addresses.append(("email", address, None))
-        else:
-            logger.warning(
-                "account %s: no email for its CSM %r", account.key, account.csm
-            )
-    return addresses
-
-
-def _csm_email(account: Any) -> str:
-    """The CSM's address: the CSM field itself, or the email of the user it names."""
-    if "@" in account.csm:
-        return str(account.csm)
-    return _user_email(account.csm) if account.csm else ""
-
-
-def _user_email(username: str) -> str:
-    user = get_user_model().objects.filter(username=username).first()
-    return user.email if user is not None and user.email else ""
+        found = emails_for(to, account)
+        if not found:
+            logger.warning("account %s: no email address for %s", account.key, to)
+        addresses.update(dict.fromkeys(found))
+    return [("email", address, None) for address in addresses]
 
 
 def deliver_due(*, worker: str, now: datetime | None = None) -> int:

@@ -1,5 +1,6 @@
 """Alert rules, the alerts they open on accounts, and every change of state."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -208,3 +209,24 @@ class PlanTask(models.Model):
     class Meta:
         ordering = ["plan", "position"]
         indexes = [models.Index(fields=["done_at", "due_at"], name="task_due")]
+
+
+class InboxItem(models.Model):
+    """An alert change in a user's in-app inbox; made with the change itself,
+    so it exists exactly once per user and change."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox"
+    )
+    event = models.ForeignKey(AlertEvent, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "event"], name="one_inbox_item_per_user_event"
+            )
+        ]
+        indexes = [models.Index(fields=["user", "read_at"], name="inbox_unread")]

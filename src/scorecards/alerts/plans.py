@@ -21,6 +21,7 @@ from scorecards.alerts.models import (
     Playbook,
     RecoveryPlan,
 )
+from scorecards.people.recipients import users_for
 from scorecards.scoring.models import stored_score
 
 logger = logging.getLogger(__name__)
@@ -32,9 +33,14 @@ def _total(account: Account) -> float | None:
 
 
 def owner_of(assignee: str, account: Account) -> str:
-    """Who does a step: ``csm`` is the account's CSM; ``user:<name>`` a user."""
+    """Who does a step: ``csm`` is the account's CSM; ``manager`` the manager
+    of the CSM's team (the first by name, if several); ``user:<name>`` a user.
+    A manager nobody is gives a task without an owner, for a lead to assign."""
     if assignee == "csm":
         return account.csm
+    if assignee == "manager":
+        managers = sorted(user.get_username() for user in users_for("manager", account))
+        return managers[0] if managers else ""
     return assignee.removeprefix("user:")
 
 

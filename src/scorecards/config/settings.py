@@ -145,6 +145,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "scorecards.config.unavailable.DatabaseUnavailableMiddleware",
+    "scorecards.api.middleware.ApiJsonErrorsMiddleware",
 ]
 
 # Background work (notifications, daily points, syncs) queues in the database:
@@ -170,6 +171,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "scorecards.people.context.access",
+                "scorecards.web.inbox.unread",
             ],
         },
     },

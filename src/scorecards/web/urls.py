@@ -4,7 +4,7 @@ surveys."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from scorecards.web import account, imports, portfolio, surveys, work
+from scorecards.web import account, imports, inbox, portfolio, surveys, work
 
 app_name = "web"
 
@@ -14,6 +14,9 @@ urlpatterns = [
     path("views/", portfolio.save_view, name="save-view"),
     path("views/<int:view_id>/delete", portfolio.delete_view, name="delete-view"),
     path("work/", work.my_work, name="work"),
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/<int:item_id>/read", inbox.mark_read, name="inbox-read"),
+    path("inbox/read", inbox.mark_all_read, name="inbox-read-all"),
     path("alerts/<int:alert_id>/acknowledge", work.acknowledge_alert, name="ack"),
     path("alerts/<int:alert_id>/snooze", work.snooze_alert, name="snooze"),
     path("tasks/<int:task_id>/done", work.finish_task, name="task-done"),
