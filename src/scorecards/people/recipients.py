@@ -40,9 +40,7 @@ def users_for(to: str, account: Any) -> list[Any]:
         )
     if to.startswith("user:"):
         return list(
-            user_model.objects.filter(
-                is_active=True, username=to.removeprefix("user:")
-            )
+            user_model.objects.filter(is_active=True, username=to.removeprefix("user:"))
         )
     return []
 
