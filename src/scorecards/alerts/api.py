@@ -1,6 +1,7 @@
 """Alert rules set through the API, and the alerts they open: read, acknowledged,
 snoozed."""
 
+import logging
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -36,6 +37,8 @@ from scorecards.people.recipients import (
 )
 
 router = Router(tags=["alerts"])
+
+logger = logging.getLogger(__name__)
 
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^/]+$")]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
@@ -260,7 +263,13 @@ def _who(request: HttpRequest) -> str:
 def put_rule(request: HttpRequest, name: Name, body: RuleIn) -> Status[RuleOut]:
     """The rule is evaluated on every account at once (in the background), then
     whenever an account's score changes and as time passes."""
-    now = timezone.now()
+    rule, created = save_rule(name, body, now=timezone.now())
+    return Status(201 if created else 200, rule_out(rule))
+
+
+def save_rule(name: str, body: RuleIn, *, now: datetime) -> tuple[AlertRule, bool]:
+    """Create or replace the rule ``name``, and have every account evaluated
+    against it in the background; InvalidInput for an unknown playbook."""
     playbook = None
     if body.playbook is not None:
         playbook = Playbook.objects.filter(name=body.playbook).first()
@@ -284,7 +293,8 @@ def put_rule(request: HttpRequest, name: Name, body: RuleIn) -> Status[RuleOut]:
         name=name, defaults=fields, create_defaults={**fields, "created_at": now}
     )
     evaluate_rules_now.enqueue()
-    return Status(201 if created else 200, rule_out(rule))
+    logger.info("alert rule %s %s", name, "created" if created else "changed")
+    return rule, created
 
 
 @router.get("/alert-rules", response=list[RuleOut], summary="Every alert rule")
@@ -474,7 +484,13 @@ def put_playbook(
     request: HttpRequest, name: Name, body: PlaybookIn
 ) -> Status[PlaybookOut]:
     """Plans already open keep the steps they were opened with."""
-    now = timezone.now()
+    playbook, created = save_playbook(name, body, now=timezone.now())
+    return Status(201 if created else 200, playbook_out(playbook, playbook_outcomes()))
+
+
+def save_playbook(
+    name: str, body: PlaybookIn, *, now: datetime
+) -> tuple[Playbook, bool]:
     fields = {
         "description": body.description,
         "steps": [step.model_dump() for step in body.steps],
@@ -483,7 +499,8 @@ def put_playbook(
     playbook, created = Playbook.objects.update_or_create(
         name=name, defaults=fields, create_defaults={**fields, "created_at": now}
     )
-    return Status(201 if created else 200, playbook_out(playbook, playbook_outcomes()))
+    logger.info("playbook %s %s", name, "created" if created else "changed")
+    return playbook, created
 
 
 @router.get("/playbooks", response=list[PlaybookOut], summary="Every playbook")

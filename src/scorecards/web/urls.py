@@ -4,7 +4,7 @@ surveys."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from scorecards.web import account, imports, inbox, portfolio, surveys, work
+from scorecards.web import account, imports, inbox, portfolio, rules, surveys, work
 
 app_name = "web"
 
@@ -23,6 +23,12 @@ urlpatterns = [
     path("accounts/<str:key>/", account.account_page, name="account"),
     path("accounts/<str:key>/contacts", account.add_contact, name="add-contact"),
     path("accounts/<str:key>/qbrs", account.add_qbr, name="add-qbr"),
+    path("settings/rules/", rules.rules, name="rules"),
+    path("settings/rules/new", rules.edit_rule, name="new-rule"),
+    path("settings/rules/<str:name>/", rules.edit_rule, name="rule"),
+    path("settings/rules/<str:name>/delete", rules.delete_rule, name="delete-rule"),
+    path("settings/playbooks/new", rules.edit_playbook, name="new-playbook"),
+    path("settings/playbooks/<str:name>/", rules.edit_playbook, name="playbook"),
     path("imports/", imports.imports, name="imports"),
     path("surveys/", surveys.surveys, name="surveys"),
     path("campaigns/", surveys.campaigns, name="campaigns"),
