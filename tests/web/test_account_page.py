@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from scorecards.accounts.service import upsert_accounts, upsert_contacts
-from scorecards.alerts.models import AlertRule, Playbook
+from scorecards.alerts.models import AlertRule, Playbook, RecoveryPlan
 from scorecards.feedback.forms import define_form
 from scorecards.ingest.models import Signal
 from scorecards.ingest.service import IncomingSignal, ingest_signals
@@ -181,3 +181,45 @@ def test_a_user_without_a_role_sees_no_forms_and_may_not_post_them(acme):
 
     assert "Add a contact" not in page
     assert acme.post("/accounts/acme/contacts", {"key": "x"}).status_code == 403
+
+
+def test_the_csm_opens_a_plan_by_hand_once_and_finishes_a_task(acme):
+    acme.logout()
+    owner = add_person("csm-01-owner", role="csm", email="csm-01")
+    # The account names its CSM "csm-01": a user whose email says so owns it.
+    acme.force_login(owner)
+    Playbook.objects.create(
+        name="check-in",
+        steps=[{"title": "Book a check-in", "assignee": "csm", "due_days": 3}],
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+    for _ in range(2):
+        response = acme.post("/accounts/acme/plans", {"playbook": "check-in"})
+        assert response.status_code == 302
+
+    plans = RecoveryPlan.objects.filter(account__key="acme", playbook__name="check-in")
+    assert plans.count() == 1
+    task = plans.get().tasks.get()
+    page = acme.get("/accounts/acme/").content.decode()
+    assert "Book a check-in" in page
+    assert f'action="/tasks/{task.pk}/done"' in page
+
+    acme.post(f"/tasks/{task.pk}/done", {"next": "/accounts/acme/"})
+    task.refresh_from_db()
+    assert task.done_by == "csm-01-owner"
+
+
+def test_a_viewer_cannot_open_a_plan(acme):
+    Playbook.objects.create(
+        name="check-in",
+        steps=[{"title": "Book a check-in", "assignee": "csm", "due_days": 3}],
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+    response = acme.post("/accounts/acme/plans", {"playbook": "check-in"})
+
+    assert response.status_code == 403
+    assert not RecoveryPlan.objects.filter(playbook__name="check-in").exists()

@@ -20,7 +20,8 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from scorecards.accounts.models import Account
 from scorecards.accounts.service import upsert_contacts
-from scorecards.alerts.models import Alert, RecoveryPlan
+from scorecards.alerts.models import Alert, Playbook, RecoveryPlan
+from scorecards.alerts.plans import open_plan as open_recovery_plan
 from scorecards.feedback.campaigns import CampaignError, coverage, record_qbr
 from scorecards.feedback.forms import AnswerError
 from scorecards.feedback.models import FormKind, SurveyForm
@@ -144,6 +145,7 @@ def account_page(request: HttpRequest, key: str) -> HttpResponse:
         "contacts": account.contacts.order_by("role", "key"),
         "contact_form": ContactForm(),
         "can_edit": access(request).can_edit(account),
+        "playbooks": Playbook.objects.only("name"),
         **_qbr_context(request, account),
     }
     return render(request, "web/account.html", context)
@@ -269,4 +271,26 @@ def add_qbr(request: HttpRequest, key: str) -> HttpResponse:
         messages.error(request, str(error))
     else:
         messages.success(request, "QBR recorded; its rating counts in the score now.")
+    return redirect("web:account", key=account.key)
+
+
+@login_required
+@require_http_methods(["POST"])
+def open_plan(request: HttpRequest, key: str) -> HttpResponse:
+    """Open a playbook on the account by hand, as a recovery plan."""
+    account = editable(request, key)
+    playbook = get_object_or_404(Playbook, name=request.POST.get("playbook", ""))
+    # A second click (or a retried request) opens nothing twice.
+    if RecoveryPlan.objects.filter(
+        account=account, playbook=playbook, status="open"
+    ).exists():
+        messages.info(request, f"A {playbook.name} plan is already open here.")
+        return redirect("web:account", key=account.key)
+    open_recovery_plan(
+        account=account,
+        playbook=playbook,
+        opened_by=request.user.get_username(),
+        now=timezone.now(),
+    )
+    messages.success(request, f"Recovery plan {playbook.name} opened.")
     return redirect("web:account", key=account.key)

@@ -23,6 +23,7 @@ urlpatterns = [
     path("accounts/<str:key>/", account.account_page, name="account"),
     path("accounts/<str:key>/contacts", account.add_contact, name="add-contact"),
     path("accounts/<str:key>/qbrs", account.add_qbr, name="add-qbr"),
+    path("accounts/<str:key>/plans", account.open_plan, name="open-plan"),
     path("settings/rules/", rules.rules, name="rules"),
     path("settings/rules/new", rules.edit_rule, name="new-rule"),
     path("settings/rules/<str:name>/", rules.edit_rule, name="rule"),
