@@ -4,7 +4,8 @@ The book: one scorecard, ``default``, and ACCOUNTS accounts (acc-00 ...), each
 scored on the mean of its usage and the latest of its QBR ratings. Most tests
 talk to a real `scorecards serve` in its own process, on the database of the
 run, through the ``service`` fixture; they use ``transactional_db`` so that
-what the server writes is what the test reads.
+what the server writes is what the test reads. The others run in a
+transaction rolled back at the end, which is much quicker.
 """
 
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from scorecards.accounts.service import upsert_accounts
 from scorecards.api.tokens import create_token
 from scorecards.scoring.publish import publish
 from scorecards.testing.database import database_url
+from scorecards.testing.heavy import heavy_tests
 from scorecards.testing.liveserver import LiveServer, start_server
 
 
@@ -42,7 +44,7 @@ def service(served: LiveServer, transactional_db: None) -> LiveServer:
 
 
 @pytest.fixture
-def book(transactional_db: None) -> list[str]:
+def book(db: None) -> list[str]:
     publish(source=SCORECARD, format="yaml", author="setup", now=SETUP_AT)
     upsert_accounts([{"key": key} for key in ACCOUNTS], now=SETUP_AT)
     return ACCOUNTS
@@ -61,14 +63,23 @@ def pytest_configure(config: pytest.Config) -> None:
         "postgres_only: a fault only PostgreSQL has (a dropped connection); "
         "deselected, not skipped, on the SQLite pass",
     )
+    config.addinivalue_line(
+        "markers",
+        "heavy: slow; deselected unless SCORECARDS_HEAVY_TESTS=1 (CI sets it)",
+    )
 
 
 def pytest_collection_modifyitems(
     config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    if config.getoption("database") == "postgres":
-        return
-    deselected = [item for item in items if item.get_closest_marker("postgres_only")]
+    unwanted = set() if heavy_tests() else {"heavy"}
+    if config.getoption("database") == "sqlite":
+        unwanted.add("postgres_only")
+    deselected = [
+        item
+        for item in items
+        if any(item.get_closest_marker(name) for name in unwanted)
+    ]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = [item for item in items if item not in deselected]

@@ -19,7 +19,8 @@ from scorecards.engine.signals import derived_id
 from scorecards.ingest.models import Signal
 from scorecards.testing.liveserver import Answer, LiveServer
 
-pytestmark = pytest.mark.usefixtures("book")
+# The server writes from its own process: the test must see its commits.
+pytestmark = [pytest.mark.usefixtures("book"), pytest.mark.django_db(transaction=True)]
 
 CLIENTS = 8
 BATCHES = 8

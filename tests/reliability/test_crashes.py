@@ -36,7 +36,8 @@ from scorecards.testing.liveserver import (
     wait_for,
 )
 
-pytestmark = pytest.mark.usefixtures("book")
+# The server writes from its own process: the test must see its commits.
+pytestmark = [pytest.mark.usefixtures("book"), pytest.mark.django_db(transaction=True)]
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 

@@ -35,6 +35,9 @@ BATCH = [
      "observed_at": f"2026-11-20T10:{n:02d}:00Z", "id": f"usage-{n}"}
     for n in range(40)
 ]  # fmt: skip
+# The server writes from its own process: the test must see its commits.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 UNAVAILABLE = "the database is not available right now; try again shortly"
 
 

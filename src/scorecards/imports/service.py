@@ -36,6 +36,7 @@ from scorecards.ingest.service import (
     stored_pairs,
 )
 from scorecards.lib.csvtable import CsvTable, FileProblem
+from scorecards.lib.spreadsheet import safe_cell
 from scorecards.outcomes.models import Outcome
 from scorecards.outcomes.service import upsert_outcomes
 from scorecards.scoring.rescore import rescore
@@ -349,8 +350,17 @@ def _beside(path: Path) -> Path:
     return path.with_name(path.stem + ".rejects.csv")
 
 
+def _rejected_cell(cell: str) -> str:
+    try:
+        float(cell)
+    except ValueError:
+        return safe_cell(cell)
+    return cell
+
+
 class _Rejects:
-    """The rejected rows as they were, and a summary of what was wrong."""
+    """The rejected rows as they were (but for formulas, made text), and a
+    summary of what was wrong."""
 
     def __init__(self, path: Path, header: list[str]) -> None:
         self.path = path
@@ -371,7 +381,10 @@ class _Rejects:
     def add(self, row: list[str]) -> None:
         if self._rows is None:
             self._open()
-        self._writer.writerow(row)
+        # The file is downloaded and opened in spreadsheets: a cell that would
+        # run as a formula is written as text. Numbers stay as they were, so
+        # the rows can be fixed and sent again.
+        self._writer.writerow([_rejected_cell(cell) for cell in row])
 
     def explain(self, problem: FileProblem) -> None:
         if self._summary is None:

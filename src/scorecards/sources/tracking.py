@@ -17,6 +17,7 @@ import logging
 import zlib
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -35,7 +36,12 @@ def _error(status: int, code: str, message: str) -> JsonResponse:
 
 def _body(request: HttpRequest) -> bytes:
     """The body, unzipped if it came gzipped; ValueError if too big or broken."""
-    body = request.body
+    try:
+        body = request.body
+    except RequestDataTooBig:  # said so by its length, before any reading
+        raise ValueError(
+            "the body is too large; a batch may have at most 500 KB"
+        ) from None
     if len(body) > MAX_BATCH_BYTES:
         raise ValueError(f"{len(body):,} bytes; a batch may have at most 500 KB")
     if request.headers.get("Content-Encoding", "").lower() == "gzip":

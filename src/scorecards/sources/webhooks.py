@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -44,6 +45,11 @@ def _receive(
     source = source_for_key(kind, key)
     if source is None:
         return _refuse(404, "no such webhook")
+    try:
+        # Refused by its stated length, before any of it is read.
+        _ = request.body
+    except RequestDataTooBig:
+        return _refuse(413, "the body is too large for a webhook")
     if check is not None and not check(source, request):
         logger.warning("%s webhook %s: bad signature, refused", kind, source.name)
         return _refuse(401, "the signature does not match the source's secret")
