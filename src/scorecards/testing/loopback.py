@@ -3,6 +3,7 @@ endpoint, each in a thread of the test process, each keeping what it got."""
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -64,19 +65,39 @@ class Received:
 
 @dataclass
 class Receiver:
-    """An HTTP endpoint on loopback; it answers 503 to the first ``failures``
-    calls, then 200, and keeps every call it answered 200."""
+    """An HTTP endpoint on loopback; it answers ``failing_status`` (503) to the
+    first ``failures`` calls, then 200, and keeps every call it answered 200.
+
+    The first ``slow`` calls wait ``delay`` seconds before answering (and are
+    kept all the same: a slow receiver did get the message). ``stop()`` takes
+    it down, so that connections are refused, and ``start()`` brings it back
+    on the same address.
+    """
 
     url: str
     failures: int = 0
+    failing_status: int = 503
+    slow: int = 0
+    delay: float = 0.0
     calls: int = 0
     received: list[Received] = field(default_factory=list)
+    _server: ThreadingHTTPServer | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1].split("/")[0])
+
+    def start(self) -> None:
+        self._server = _serve(self, self.port)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    port = free_port()
-    state = Receiver(f"http://127.0.0.1:{port}/hook")
+def _serve(state: Receiver, port: int) -> ThreadingHTTPServer:
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -85,10 +106,13 @@ def receiver() -> Iterator[Receiver]:
             with lock:
                 state.calls += 1
                 failing = state.calls <= state.failures
+                slow = state.calls <= state.slow
                 if not failing:
                     headers = {name: value for name, value in self.headers.items()}
                     state.received.append(Received(self.path, headers, body))
-            self.send_response(503 if failing else 200)
+            if slow:
+                time.sleep(state.delay)
+            self.send_response(state.failing_status if failing else 200)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
@@ -96,10 +120,16 @@ def receiver() -> Iterator[Receiver]:
             pass  # the test says what matters
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver(f"http://127.0.0.1:{free_port()}/hook")
+    state.start()
     try:
         yield state
     finally:
-        server.shutdown()
-        server.server_close()
+        state.stop()
