@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint typecheck pytest pytest-sqlite pytest-postgres bench install clean
+.PHONY: run test lint typecheck pytest pytest-sqlite pytest-postgres reliability-heavy bench install clean
 
 # make run is a local development setup: debug mode, SQLite under ./var, the demo
 # portfolio, and one command serving the site with a task worker beside it.
@@ -36,6 +36,12 @@ pytest-sqlite: $(STAMP)
 
 pytest-postgres: $(STAMP)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --database=postgres
+
+# The long part of the reliability suite (docs/reliability.md); CI runs it too.
+reliability-heavy: export SCORECARDS_HEAVY_TESTS = 1
+reliability-heavy: $(STAMP)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) tests/reliability --database=sqlite
+	$(BIN)/pytest -n $(PYTEST_WORKERS) tests/reliability --database=postgres
 
 bench: $(STAMP)
 	$(BIN)/python bench/offline_score.py

@@ -24,7 +24,7 @@ from schemathesis.checks import not_a_server_error
 from scorecards.api.tokens import create_token
 from scorecards.testing.heavy import heavy_tests
 
-EXAMPLES = 150 if heavy_tests() else 6
+EXAMPLES = 100 if heavy_tests() else 6
 
 
 # Schemathesis calls the application as host "localhost".
