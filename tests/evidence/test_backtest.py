@@ -247,3 +247,22 @@ def test_a_book_mostly_unscorable_is_warned_about():
         "40 outcomes of accounts this scorecard governs were left out" in warning
         for warning in result.warnings
     )
+
+
+def test_a_criterion_that_points_the_wrong_way_gets_no_weight_and_a_note():
+    accounts, signals, outcomes = make_book(600, seed=7)
+    backwards = {**DEFINITION, "criteria": [
+        {**DEFINITION["criteria"][0], "normalize": {"linear": [100, 0]}},
+        DEFINITION["criteria"][1],
+    ]}  # fmt: skip
+
+    result = run(
+        accounts, signals, outcomes, resamples=20,
+        scorecard=engine.build_scorecard(backwards),
+    )  # fmt: skip
+
+    usage = result.suggestion.weights[0]
+    assert usage.path == "usage"
+    assert (usage.suggested, usage.coefficient > 0) == (0.0, True)
+    assert "a higher score went with more churn" in usage.note
+    assert result.suggestion.as_weights()["usage"] == 0.5

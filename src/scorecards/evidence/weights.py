@@ -116,22 +116,9 @@ def suggest_weights(
     fitted = [i for i, count in enumerate(present) if count > 0]
     x = matrix[:, fitted]
     y = np.array([case.churned for case in cases], dtype=int)
-
     folds = min(5, churned, retained)
-    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    search = GridSearchCV(
-        _model(),
-        {"C": PENALTIES},
-        cv=splitter,
-        scoring="neg_log_loss",
-    ).fit(x, y)
-    penalty = float(search.best_params_["C"])
-    model = _model(penalty)
-    predicted = cross_val_predict(model, x, y, cv=splitter, method="predict_proba")
-    cv_auc = float(roc_auc_score(y, predicted[:, 1]))
-
-    coefficients = model.fit(x, y).coef_[0]
-    spread = _bootstrap(x, y, penalty, resamples, seed)
+    fit = _fit(x, y, folds, seed)
+    spread = _bootstrap(x, y, fit.penalty, resamples, seed)
 
     warnings = []
     if churned < MIN_EVENTS_PER_CRITERION * len(fitted):
@@ -139,25 +126,19 @@ def suggest_weights(
             f"{churned} churned accounts for {len(fitted)} criteria: fewer than "
             f"{MIN_EVENTS_PER_CRITERION} per criterion, so these weights are rough"
         )
-    suggested = _normalized(coefficients)
+    suggested = _normalized(fit.coefficients)
     if suggested is None:
         warnings.append("no criterion's score went with less churn")
-        return Suggestion((), penalty, cv_auc, folds, resamples, tuple(warnings))
+        return Suggestion((), fit.penalty, fit.cv_auc, folds, 0, tuple(warnings))
 
     current = nominal_shares(scorecard)
     weights = []
     for i, path in enumerate(paths):
         if i not in fitted:
             note = "never had a score in these cases; kept at the smallest weight"
-            weights.append(
-                SuggestedWeight(path, current[path], 0.0, 0.0, 0.0, 0.0, 0, note)
-            )
+            weights.append(SuggestedWeight(path, current[path], 0, 0, 0, 0, 0, note))
             continue
         column = fitted.index(i)
-        coefficient = float(coefficients[column])
-        note = ""
-        if coefficient > 0:
-            note = "a higher score went with more churn: check how it is normalized"
         low, high = np.percentile(spread[:, column], [5, 95]) if len(spread) else (0, 0)
         weights.append(
             SuggestedWeight(
@@ -166,20 +147,54 @@ def suggest_weights(
                 suggested=float(suggested[column]),
                 low=float(low),
                 high=float(high),
-                coefficient=coefficient,
+                coefficient=float(fit.coefficients[column]),
                 cases=present[i],
-                note=note,
+                note=_note(float(fit.coefficients[column])),
             )
         )
     return Suggestion(
         tuple(weights),
-        penalty,
-        cv_auc,
+        fit.penalty,
+        fit.cv_auc,
         folds,
         len(spread),
         tuple(warnings),
+        fit.predicted,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Fit:
+    penalty: float
+    coefficients: Any
+    cv_auc: float
+    predicted: tuple[float, ...]  # out of fold
+
+
+def _fit(x: Any, y: Any, folds: int, seed: int) -> _Fit:
+    """The penalty by cross-validated log loss, the out-of-fold predictions and
+    their AUC, and the coefficients fitted to every case."""
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    search = GridSearchCV(
+        _model(), {"C": PENALTIES}, cv=splitter, scoring="neg_log_loss"
+    ).fit(x, y)
+    penalty = float(search.best_params_["C"])
+
+    model = _model(penalty)
+    predicted = cross_val_predict(model, x, y, cv=splitter, method="predict_proba")
+    coefficients = model.fit(x, y).coef_[0]
+    return _Fit(
+        penalty,
+        coefficients,
+        float(roc_auc_score(y, predicted[:, 1])),
         tuple(float(p) for p in predicted[:, 1]),
     )
+
+
+def _note(coefficient: float) -> str:
+    if coefficient > 0:
+        return "a higher score went with more churn: check how it is normalized"
+    return ""
 
 
 def _features(cases: Sequence[Case], paths: list[str]) -> tuple[Any, list[int]]:
