@@ -19,6 +19,12 @@ class Account(models.Model):
 
     class Meta:
         ordering = ["key"]
+        # The portfolio's sorts, each with the key as the tie-break.
+        indexes = [
+            models.Index(fields=["arr", "key"], name="account_arr"),
+            models.Index(fields=["renewal_date", "key"], name="account_renewal"),
+            models.Index(fields=["name", "key"], name="account_name"),
+        ]
 
     def __str__(self) -> str:
         return self.key

@@ -70,7 +70,11 @@ class AccountScore(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["total"], name="score_total"),
+            # The portfolio's default order: worst first; those without a total
+            # by status (insufficient data, then no scorecard), ties by account.
+            models.Index(
+                fields=["total", "status", "account"], name="score_portfolio_order"
+            ),
             models.Index(fields=["grade"], name="score_grade"),
             models.Index(fields=["status"], name="score_status"),
         ]
@@ -184,6 +188,9 @@ class AccountTrend(models.Model):
     delta_90 = models.FloatField(null=True)
     direction = models.CharField(max_length=20, blank=True, db_index=True)
     computed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["delta_30"], name="trend_delta_30")]
 
 
 def stored_score(account: Account) -> AccountScore | None:

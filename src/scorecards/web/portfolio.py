@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -50,6 +51,7 @@ COLUMNS = [
 
 @dataclass(frozen=True, slots=True)
 class Row:
+    href: str
     key: str
     name: str
     segment: str
@@ -83,8 +85,9 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     chosen = filters.cleaned_data
     sort = chosen.get("sort") or "score"
     accounts = book.filtered(chosen, access=access(request), today=now.date())
+    summary = book.kept_summary(accounts, key=_summary_key(request, chosen))
 
-    paginator = Paginator(book.ordered(accounts, sort), PAGE_SIZE)
+    paginator = Counted(book.ordered(accounts, sort), PAGE_SIZE, count=summary.accounts)
     page = paginator.get_page(request.GET.get("page"))
     shown = list(page.object_list)
     context = {
@@ -93,7 +96,7 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         "page_numbers": paginator.get_elided_page_range(page.number, on_each_side=2),
         "rows": rows_for(shown, now=now),
         "columns": columns(request.GET, sort),
-        "summary": book.summary(accounts),
+        "summary": summary,
         "query": _query(request.GET),
         "page_query": _query(request.GET, drop=("page",)),
         "views": SavedView.objects.filter(user=request.user),
@@ -108,6 +111,21 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     )
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+class Counted(Paginator):
+    """A paginator told the count, which the summary has just read."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # Paginator.count is a cached property
+
+
+def _summary_key(request: HttpRequest, chosen: dict[str, Any]) -> str:
+    """What the summary depends on: the filters, and for "mine" whose."""
+    filters = {k: v for k, v in chosen.items() if k != "sort" and v not in ("", None)}
+    who = request.user.pk if chosen.get("owner") else ""
+    return f"{sorted(filters.items())!r}:{who}"
 
 
 def rows_for(accounts: list[Account], *, now: datetime) -> list[Row]:
@@ -137,6 +155,7 @@ def _row(
     scored = score is not None and score.total is not None
     delta = trend.delta_30 if trend else None
     return Row(
+        href=f"/accounts/{quote(account.key, safe='')}/",
         key=account.key,
         name=account.name,
         segment=account.segment,
@@ -162,13 +181,20 @@ def _row(
 
 
 def _points(totals: list[float]) -> str:
-    """A sparkline's points on a fixed 0-100 scale, so lines compare by eye."""
+    """A sparkline's points on a fixed 0-100 scale, so lines compare by eye.
+
+    Ninety days drawn 90 units wide: a point every other day shows the same
+    line, for half the markup; the last day is always drawn.
+    """
     if len(totals) < 2:
         return ""
-    step = SPARK_WIDTH / (len(totals) - 1)
+    last = len(totals) - 1
+    step = SPARK_WIDTH / last
+    scale = SPARK_HEIGHT / 100
+    kept = [*range(0, last, 2), last]
     return " ".join(
-        f"{index * step:.1f},{SPARK_HEIGHT - total / 100 * SPARK_HEIGHT:.1f}"
-        for index, total in enumerate(totals)
+        "%.1f,%.1f" % (index * step, SPARK_HEIGHT - totals[index] * scale)  # noqa: UP031
+        for index in kept
     )
 
 
