@@ -20,6 +20,8 @@ _parsed: dict[tuple[int, str], engine.Scorecard] = {}
 
 def parsed(version: ScorecardVersion) -> engine.Scorecard:
     """The engine's scorecard for a stored version, parsed once per process."""
+    if version.pk is None:  # a draft, being previewed: never kept
+        return engine.build_scorecard(version.definition, version=version.number)
     cache_key = (version.pk, version.source)
     card = _parsed.get(cache_key)
     if card is None:

@@ -4,7 +4,16 @@ surveys."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from scorecards.web import account, imports, inbox, portfolio, rules, surveys, work
+from scorecards.web import (
+    account,
+    imports,
+    inbox,
+    portfolio,
+    rules,
+    scorecards,
+    surveys,
+    work,
+)
 
 app_name = "web"
 
@@ -24,6 +33,10 @@ urlpatterns = [
     path("accounts/<str:key>/contacts", account.add_contact, name="add-contact"),
     path("accounts/<str:key>/qbrs", account.add_qbr, name="add-qbr"),
     path("accounts/<str:key>/plans", account.open_plan, name="open-plan"),
+    path("scorecards/", scorecards.scorecards, name="scorecards"),
+    path("scorecards/new", scorecards.edit, name="new-scorecard"),
+    path("scorecards/<str:key>/", scorecards.scorecard, name="scorecard"),
+    path("scorecards/<str:key>/edit", scorecards.edit, name="edit-scorecard"),
     path("settings/rules/", rules.rules, name="rules"),
     path("settings/rules/new", rules.edit_rule, name="new-rule"),
     path("settings/rules/<str:name>/", rules.edit_rule, name="rule"),
