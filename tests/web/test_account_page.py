@@ -11,8 +11,10 @@ from scorecards.alerts.models import AlertRule, Playbook, RecoveryPlan
 from scorecards.feedback.forms import define_form
 from scorecards.ingest.models import Signal
 from scorecards.ingest.service import IncomingSignal, ingest_signals
+from scorecards.people.models import Team
 from scorecards.people.service import add_person
 from scorecards.scoring.history import record_daily_points
+from scorecards.scoring.models import AccountScore, Override
 from scorecards.scoring.publish import publish
 from scorecards.scoring.trends import refresh_trends
 
@@ -223,3 +225,94 @@ def test_a_viewer_cannot_open_a_plan(acme):
 
     assert response.status_code == 403
     assert not RecoveryPlan.objects.filter(playbook__name="check-in").exists()
+
+
+def words(response) -> str:
+    return " ".join(response.content.decode().split())
+
+
+def test_the_chart_takes_a_range_and_marks_a_new_scorecard_version(acme):
+    # Version 2 published 3 days before NOW: its first daily point is marked.
+    publish(
+        source=CARD.replace("min: 70", "min: 60"),
+        format="yaml",
+        author="cs-ops",
+        now=NOW - timedelta(days=3, hours=1),
+    )
+    for day in (3, 2, 1):
+        record_daily_points((NOW - timedelta(days=day)).date())
+
+    page = words(acme.get("/accounts/acme/?days=30"))
+
+    assert '<h2 id="history-heading">The last 30 days</h2>' in page
+    assert 'href="?days=30#history-heading" aria-current="true"' in page
+    assert 'class="marker marker-version"' in page
+    assert "default version 2" in page
+    assert "The last 365 days" in words(acme.get("/accounts/acme/?days=365"))
+    assert "The last 90 days" in words(acme.get("/accounts/acme/?days=7"))
+
+
+def test_why_it_changed_between_two_dates(acme):
+    start = (NOW - timedelta(days=8)).date().isoformat()
+    end = (NOW - timedelta(days=2)).date().isoformat()
+
+    page = words(acme.get(f"/accounts/acme/?from={start}&to={end}"))
+    why = page.split('id="why-heading"')[1].split("</section>")[0]
+
+    # Usage fell 8 users a day for 6 days: 48 points of usage, two thirds of
+    # the total (weight 2 of 3).
+    assert '<th scope="row">usage</th>' in why
+    assert "-32.0" in why
+    backwards = words(acme.get(f"/accounts/acme/?from={end}&to={start}"))
+    assert "must be after the first date" in backwards
+
+
+def test_each_contact_shows_the_latest_answer_or_that_none_came(acme):
+    page = words(acme.get("/accounts/acme/"))
+    contacts = page.split('id="contacts-heading"')[1].split("</table>")[0]
+
+    assert "nps 3," in contacts  # ops answered
+    assert '<span class="tag">not heard</span>' in contacts  # ceo never did
+
+
+def test_the_timeline_tells_signals_and_alert_changes(acme):
+    timeline = words(acme.get("/accounts/acme/")).split('id="timeline-heading"')[1]
+
+    assert "weekly_active_users = 18" in timeline
+    assert "at-risk:" in timeline
+
+
+def test_a_manager_sets_an_override_and_a_csm_may_not(acme):
+    manager = add_person("manager-01", role="manager")
+    add_person("csm-01-user", role="csm", email="csm-01", teams=["east"])
+    Team.objects.filter(name="east").update(manager=manager)
+    client = Client()
+    client.force_login(manager)
+
+    response = client.post(
+        "/accounts/acme/override",
+        {"target": "*", "value": "75", "reason": "Renewal signed", "days": "14"},
+    )
+
+    assert response.status_code == 302
+    override = Override.objects.get(account__key="acme")
+    assert (override.value, override.set_by) == (75.0, "manager-01")
+    assert override.expires_at == NOW + timedelta(days=14)
+    assert AccountScore.objects.get(account__key="acme").overridden
+    assert (
+        acme.post(
+            "/accounts/acme/override",
+            {"target": "*", "value": "10", "reason": "x", "days": "1"},
+        ).status_code
+        == 403
+    )
+    assert Override.objects.count() == 1
+
+
+def test_an_override_needs_a_reason(acme):
+    admin = Client()
+    admin.force_login(add_person("admin-02", role="admin"))
+
+    admin.post("/accounts/acme/override", {"target": "*", "value": "75", "days": "14"})
+
+    assert not Override.objects.exists()

@@ -92,7 +92,9 @@ def load_portfolio(
     )
 
 
-# Rules a CS team would start with; they notify nobody until a target is added.
+# Rules a CS team would start with. They tell the CSM and the CSM's manager in
+# the app's inbox; nothing leaves the machine until an email or webhook target
+# is added.
 # An account entering at_risk gets the win-back playbook as its recovery plan.
 DEMO_PLAYBOOK = [
     {
@@ -127,7 +129,11 @@ def add_alert_rules(*, now: datetime) -> int:
         create_defaults={"steps": DEMO_PLAYBOOK, "created_at": now, "updated_at": now},
     )
     for name, rule in DEMO_RULES.items():
-        fields = {**rule, "playbook": playbook if name == "at-risk" else None}
+        fields = {
+            **rule,
+            "notify": [{"kind": "inbox", "to": ["csm", "manager"]}],
+            "playbook": playbook if name == "at-risk" else None,
+        }
         AlertRule.objects.update_or_create(
             name=name,
             defaults={**fields, "updated_at": now},

@@ -29,13 +29,12 @@ from scorecards.people.access import access
 from scorecards.scoring.models import (
     AccountScore,
     AccountTrend,
-    PointKind,
-    ScorePoint,
     stored_score,
 )
+from scorecards.scoring.overrides import OverrideError, set_override
+from scorecards.web import story
 from scorecards.web.grades import STATUS_WORDS
 
-CHART_WIDTH, CHART_HEIGHT = 600, 160
 BAR_WIDTH = 200
 
 
@@ -82,21 +81,6 @@ def _criteria(score: AccountScore | None) -> list[CriterionRow]:
     return rows
 
 
-def history_chart(points: list[tuple[Any, float | None]], days: int) -> dict[str, Any]:
-    """The daily points as an SVG polyline: x by day, y by score (0 at the foot)."""
-    scored = [(at, total) for at, total in points if total is not None]
-    if len(scored) < 2:
-        return {"points": "", "first": None, "last": None}
-    start = scored[0][0]
-    span = max((scored[-1][0] - start).total_seconds(), 1.0)
-    coordinates = " ".join(
-        f"{CHART_WIDTH * (at - start).total_seconds() / span:.1f},"
-        f"{CHART_HEIGHT * (1 - total / 100):.1f}"
-        for at, total in scored
-    )
-    return {"points": coordinates, "first": scored[0], "last": scored[-1]}
-
-
 def _with_labels(found: dict[str, Any]) -> dict[str, Any]:
     for role in found["roles"]:
         role["label"] = role["role"].replace("_", " ")
@@ -112,14 +96,13 @@ def account_page(request: HttpRequest, key: str) -> HttpResponse:
     )
     score = stored_score(account)
     trend = AccountTrend.objects.filter(account=account).first()
-    days = 90
-    daily = list(
-        ScorePoint.objects.filter(
-            account=account, kind=PointKind.DAILY, at__gt=now - timedelta(days=days)
-        )
-        .order_by("at")
-        .values_list("at", "total")
-    )
+    days = _choice(request.GET.get("days"), story.RANGES, default=90)
+    why_form = WhyForm(request.GET if "from" in request.GET else None)
+    today = now.date()
+    start, end = today - timedelta(days=30), today
+    if why_form.is_bound and why_form.is_valid():
+        start, end = why_form.cleaned_data["start"], why_form.cleaned_data["end"]
+    answers = story.latest_answers(account)
     grade = score.grade.replace("_", " ") if score and score.grade else ""
     status = STATUS_WORDS.get(score.status, score.status) if score else "not scored"
     context = {
@@ -131,10 +114,18 @@ def account_page(request: HttpRequest, key: str) -> HttpResponse:
         "trend": trend,
         "criteria": _criteria(score),
         "bar_width": BAR_WIDTH,
-        "chart": history_chart(daily, days),
-        "chart_width": CHART_WIDTH,
-        "chart_height": CHART_HEIGHT,
+        "chart": story.chart(account, days=days, now=now),
+        "chart_width": story.CHART_WIDTH,
+        "chart_height": story.CHART_HEIGHT,
         "days": days,
+        "ranges": story.RANGES,
+        "why": story.why(account, start=start, end=end) if score else None,
+        "why_form": why_form
+        if why_form.is_bound
+        else WhyForm(initial={"start": start, "end": end}),
+        "timeline": story.timeline(account),
+        "can_override": access(request).can_override(account),
+        "override_form": OverrideForm(account=account),
         "coverage_by_role": _with_labels(coverage(account, now=now)),
         "alerts": Alert.objects.filter(
             account=account, state__in=["pending", "firing"]
@@ -142,7 +133,10 @@ def account_page(request: HttpRequest, key: str) -> HttpResponse:
         "plans": RecoveryPlan.objects.filter(account=account, status="open")
         .select_related("playbook")
         .prefetch_related("tasks"),
-        "contacts": account.contacts.order_by("role", "key"),
+        "contacts": [
+            (contact, answers.get(contact.pk))
+            for contact in account.contacts.order_by("role", "key")
+        ],
         "contact_form": ContactForm(),
         "can_edit": access(request).can_edit(account),
         "playbooks": Playbook.objects.only("name"),
@@ -293,4 +287,79 @@ def open_plan(request: HttpRequest, key: str) -> HttpResponse:
         now=timezone.now(),
     )
     messages.success(request, f"Recovery plan {playbook.name} opened.")
+    return redirect("web:account", key=account.key)
+
+
+def _choice(value: str | None, allowed: tuple[int, ...], *, default: int) -> int:
+    return (
+        int(value) if value and value.isdigit() and int(value) in allowed else default
+    )
+
+
+class WhyForm(forms.Form):
+    start = forms.DateField(label="From the end of", input_formats=["%Y-%m-%d"])
+    end = forms.DateField(label="to the end of", input_formats=["%Y-%m-%d"])
+
+    def __init__(self, data: Any = None, **kwargs: Any) -> None:
+        if data is not None:
+            data = {"start": data.get("from"), "end": data.get("to")}
+        super().__init__(data, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if (
+            cleaned.get("start")
+            and cleaned.get("end")
+            and cleaned["start"] >= cleaned["end"]
+        ):
+            self.add_error("end", "must be after the first date")
+        return cleaned
+
+
+class OverrideForm(forms.Form):
+    target = forms.ChoiceField(label="What to set")
+    value = forms.FloatField(label="Score (0-100)", min_value=0, max_value=100)
+    reason = forms.CharField(
+        label="Why the data is overruled", widget=forms.Textarea(attrs={"rows": 2})
+    )
+    days = forms.IntegerField(
+        label="Reverts by itself after (days)", min_value=1, max_value=365, initial=30
+    )
+
+    def __init__(self, data: Any = None, *, account: Account) -> None:
+        super().__init__(data)
+        score = stored_score(account)
+        paths = [c["path"] for c in score.criteria] if score else []
+        target = self.fields["target"]
+        assert isinstance(target, forms.ChoiceField)
+        target.choices = [("*", "the total score"), *((p, p) for p in paths)]
+
+
+@login_required
+@require_http_methods(["POST"])
+def override(request: HttpRequest, key: str) -> HttpResponse:
+    """Set the score or one criterion by hand: managers of the account, admins."""
+    account = get_object_or_404(Account, key=key)
+    if not access(request).can_override(account):
+        raise PermissionDenied
+    form = OverrideForm(request.POST, account=account)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{form.fields[field].label}: {' '.join(errors)}")
+        return redirect("web:account", key=account.key)
+    data, now = form.cleaned_data, timezone.now()
+    try:
+        set_override(
+            account=account,
+            target=data["target"],
+            value=data["value"],
+            reason=data["reason"],
+            by=request.user.get_username(),
+            now=now,
+            expires_at=now + timedelta(days=data["days"]),
+        )
+    except OverrideError as error:
+        messages.error(request, f"{error.field}: {error.message}")
+    else:
+        messages.success(request, "Override set; it reverts by itself when it expires.")
     return redirect("web:account", key=account.key)

@@ -33,6 +33,7 @@ urlpatterns = [
     path("accounts/<str:key>/contacts", account.add_contact, name="add-contact"),
     path("accounts/<str:key>/qbrs", account.add_qbr, name="add-qbr"),
     path("accounts/<str:key>/plans", account.open_plan, name="open-plan"),
+    path("accounts/<str:key>/override", account.override, name="override"),
     path("scorecards/", scorecards.scorecards, name="scorecards"),
     path("scorecards/new", scorecards.edit, name="new-scorecard"),
     path("scorecards/<str:key>/", scorecards.scorecard, name="scorecard"),
