@@ -22,11 +22,11 @@ from scorecards.testing.heavy import heavy_tests
 from scorecards.testing.liveserver import LiveServer, start_server
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def served(
     django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    """One server for a module's tests: starting one takes a couple of seconds."""
+    """One server for the run's tests: starting one takes a couple of seconds."""
     folder = tmp_path_factory.mktemp("served")
     server = start_server(database_url=database_url(), data_dir=folder, workers=4)
     try:
