@@ -145,6 +145,7 @@ def test_while_the_database_is_away_calls_get_503_then_it_recovers_alone(
         read = server.call("GET", "/api/v1/accounts/acc-01")
         stranger = server.call("GET", "/api/v1/accounts", token="sc_made-up")
         health = server.call("GET", "/healthz")
+        page = server.call("GET", "/r/a-survey-link", headers={"Accept": "text/html"})
 
     assert_unavailable(posted)
     assert Signal.objects.count() == 0
@@ -153,10 +154,15 @@ def test_while_the_database_is_away_calls_get_503_then_it_recovers_alone(
         # Checking a token needs the database too: 503, not a misleading 401.
         assert_unavailable(stranger)
         assert health.status == 503
+        # A person following a survey link gets a page that says so.
+        assert page.status == 503
+        assert page.headers["Retry-After"] == "5"
+        assert b"Try again in a few seconds" in page.body
     else:
         # SQLite in WAL mode lets readers carry on while another process
         # holds the write lock: only writes wait, and then give up.
         assert (read.status, stranger.status, health.status) == (200, 401, 200)
+        assert page.status == 404
 
     # No restart: the next calls find the database again by themselves.
     wait_for(

@@ -23,8 +23,17 @@ MESSAGE = "the database is not available right now; try again shortly"
 UNAVAILABLE = (OperationalError, InterfaceError)
 
 
-def unavailable(request: HttpRequest, exc: Exception) -> JsonResponse:
-    """The 503 for a request that could not reach the database."""
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Briefly unavailable</title></head>
+<body><h1>Briefly unavailable</h1>
+<p>Scorecards cannot reach its database right now. Try again in a few seconds.</p>
+</body></html>
+"""
+
+
+def unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """The 503 for a request that could not reach the database: JSON, or a
+    short page for a browser outside the API."""
     # The driver's words can name hosts and users: they go to the log only.
     logger.warning(
         "%s %s: %s database unavailable: %s",
@@ -33,15 +42,25 @@ def unavailable(request: HttpRequest, exc: Exception) -> JsonResponse:
         connection.vendor,
         exc,
     )
-    response = JsonResponse({"errors": [{"message": MESSAGE}]}, status=503)
+    response: HttpResponse
+    if _wants_page(request):
+        response = HttpResponse(PAGE, status=503, content_type="text/html")
+    else:
+        response = JsonResponse({"errors": [{"message": MESSAGE}]}, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
 
 
+def _wants_page(request: HttpRequest) -> bool:
+    accepts = request.headers.get("Accept", "")
+    return not request.path.startswith("/api/") and "text/html" in accepts
+
+
 class DatabaseUnavailableMiddleware:
-    """Answer 503 for a view that lost the database: the web app, webhooks,
-    tracking calls and the survey pages. The JSON API has its own handler."""
+    """Answer 503 for a view that lost the database: the web app and the
+    survey pages (a page for a browser), webhooks and tracking calls (JSON).
+    The JSON API has its own handler."""
 
     def __init__(self, get_response: object) -> None:
         self.get_response = get_response
