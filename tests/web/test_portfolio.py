@@ -342,6 +342,19 @@ def test_a_bad_filter_is_named_and_the_others_still_apply(signed_in, cast):
     assert len(keys(response)) == 4  # segment=smb applied
 
 
+def test_htmx_filtering_shows_only_the_filters_in_use_in_the_address_bar(
+    signed_in, cast
+):
+    headers = {"HX-Request": "true", "HX-Trigger": "filters"}
+    filtered = signed_in.get("/?q=&segment=partner&tier=", headers=headers)
+    refreshed = signed_in.get(
+        "/?segment=partner", headers={"HX-Request": "true", "HX-Trigger": "book"}
+    )
+
+    assert filtered["HX-Push-Url"] == "/?segment=partner"
+    assert "HX-Push-Url" not in refreshed  # the table refreshing itself
+
+
 def test_htmx_gets_the_table_alone(signed_in, cast):
     response = signed_in.get("/?segment=partner", headers={"HX-Request": "true"})
     page = response.content.decode()

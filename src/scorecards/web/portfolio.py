@@ -109,6 +109,13 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     response = render(
         request, "web/_book.html" if partial else "web/portfolio.html", context
     )
+    navigated = request.headers.get("HX-Trigger") == "filters" or request.headers.get(
+        "HX-Boosted"
+    )
+    if partial and navigated:  # not the table refreshing itself
+        # The address bar shows the filters in use, not every empty field.
+        query = _query(request.GET)
+        response["HX-Push-Url"] = request.path + (f"?{query}" if query else "")
     patch_vary_headers(response, ["HX-Request"])
     return response
 
@@ -218,7 +225,11 @@ def columns(query: QueryDict, sort: str) -> list[Column]:
 
 
 def _query(query: QueryDict, *, drop: tuple[str, ...] = (), **changes: str) -> str:
-    kept = query.copy()
+    """The query string with ``changes``, without empty filters (a form sends
+    every field), the page number dropped when anything else changes."""
+    kept = QueryDict(mutable=True)
+    for name, values in query.lists():
+        kept.setlist(name, [value for value in values if value])
     for name in (*drop, *changes):
         kept.pop(name, None)
     if changes:
