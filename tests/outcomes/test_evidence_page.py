@@ -46,6 +46,7 @@ def test_the_page_shows_the_auc_the_charts_and_the_weights(signed_in, outcomes):
     assert f"<strong>{auc:.2f}</strong>" in html
     assert page.context["weights"][0]["path"] == "usage"
     assert "key: default" in html  # the draft, shown and not published
+    assert 'action="/scorecards/default/edit"' in html
 
 
 def test_the_draft_downloads_and_nothing_is_published(signed_in, outcomes):
@@ -70,3 +71,22 @@ def test_the_page_needs_a_signed_in_user_and_a_known_scorecard(client, signed_in
     assert signed_in.get("/scorecards/nothing/evidence/").status_code == 404
     client.logout()
     assert client.get("/scorecards/default/evidence/").status_code == 302
+
+
+def test_the_draft_previews_in_the_scorecard_editor(
+    client, django_user_model, outcomes
+):
+    admin = django_user_model.objects.create_superuser(username="ops-01", password="x")
+    client.force_login(admin)
+    page = client.get("/scorecards/default/evidence/")
+    draft = page.context["draft_yaml"]
+
+    preview = client.post(
+        "/scorecards/default/edit",
+        {"source": draft, "format": "yaml", "action": "preview"},
+    )
+
+    assert preview.status_code == 200
+    assert preview.context["text"] == draft
+    assert preview.context["preview"] is not None
+    assert Scorecard.objects.get(key="default").current.number == 1
