@@ -33,7 +33,7 @@ from scorecards.scoring.models import (
 )
 from scorecards.scoring.overrides import OverrideError, set_override
 from scorecards.web import story
-from scorecards.web.grades import STATUS_WORDS
+from scorecards.web.grades import STATUS_WORDS, tone
 
 BAR_WIDTH = 200
 
@@ -110,6 +110,9 @@ def account_page(request: HttpRequest, key: str) -> HttpResponse:
         "score": score,
         "total": _number(score.total if score else None),
         "grade": grade or status,
+        "tone": tone(score.version.definition, score.grade)
+        if score and score.version and score.total is not None
+        else "none",
         "coverage": f"{score.coverage:.0%}" if score else "—",
         "trend": trend,
         "criteria": _criteria(score),
