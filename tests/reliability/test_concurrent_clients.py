@@ -30,7 +30,7 @@ START = datetime(2026, 11, 10, tzinfo=UTC)
 
 def observation_pool() -> list[dict[str, Any]]:
     """Usage with ids and without; QBR ratings that tie on time, so the latest
-    one is decided by which arrived last."""
+    one is decided by which arrived last; ids that two accounts claim."""
     pool = []
     for n, account in enumerate(ACCOUNTS):
         for day in range(20):
@@ -49,6 +49,19 @@ def observation_pool() -> list[dict[str, Any]]:
                     "observed_at": START.isoformat(),
                     "source": "qbr",
                     "id": f"qbr-{account}-{rating}",
+                }
+            )
+    # The same (source, id) said of two accounts: whichever comes first is
+    # stored, the other is a duplicate, and both accounts stay consistent.
+    for n in range(8):
+        for account in ACCOUNTS[n : n + 2]:
+            pool.append(
+                {
+                    "account": account,
+                    "metric": "usage",
+                    "value": 500.0 + n,
+                    "observed_at": START.isoformat(),
+                    "id": f"shared-{n}",
                 }
             )
     return pool
