@@ -60,6 +60,21 @@ def test_a_csm_in_a_team(
     assert [team.name for team in user.teams.all()] == ["east"]
 
 
+def test_a_manager_of_a_team(
+    scorecards: Scorecards, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCORECARDS_PASSWORD", PASSWORD)
+
+    run = scorecards(
+        "createuser", "--username", "lead-1", "--role", "manager", "--manages", "east"
+    )
+
+    assert run.status == 0, run.stderr
+    assert [
+        team.name for team in User.objects.get(username="lead-1").managed_teams.all()
+    ] == ["east"]
+
+
 def test_the_password_is_never_shown(
     scorecards: Scorecards, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -39,6 +39,13 @@ def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") 
         help="a team to join (created when missing); repeat for several",
     )
     parser.add_argument(
+        "--manages",
+        action="append",
+        default=[],
+        metavar="TEAM",
+        help="a team this user manages (created when missing); repeat for several",
+    )
+    parser.add_argument(
         "--superuser", action="store_true", help="may do everything, in every team"
     )
     parser.set_defaults(handler=run)
@@ -64,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     password = read_password()
     check_password(password, user)
     user.set_password(password)
-    save_new(user, role=args.role, teams=args.team)
+    save_new(user, role=args.role, teams=args.team, manages=args.manages)
 
     kind = "superuser" if args.superuser else args.role
     logger.info("user %s created (%s)", username, kind)
@@ -111,7 +118,7 @@ def check_password(password: str, user: Any) -> None:
         raise CommandFailed(f"password: {describe(error)}", status=2) from None
 
 
-def save_new(user: Any, *, role: str, teams: list[str]) -> None:
+def save_new(user: Any, *, role: str, teams: list[str], manages: list[str]) -> None:
     from django.db import IntegrityError, transaction
 
     from scorecards.people.models import Team
@@ -125,6 +132,8 @@ def save_new(user: Any, *, role: str, teams: list[str]) -> None:
             for name in teams:
                 team, _ = Team.objects.get_or_create(name=name)
                 team.members.add(user)
+            for name in manages:
+                Team.objects.update_or_create(name=name, defaults={"manager": user})
     except IntegrityError:
         raise CommandFailed(
             "that user was created meanwhile; nothing changed"
