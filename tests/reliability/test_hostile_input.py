@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from reliability_helpers import SETUP_AT
+from reliability_helpers import SETUP_AT, on_postgres
 
 from scorecards.api.tokens import create_token
 from scorecards.imports.runs import run_queued_import
@@ -107,6 +107,36 @@ def test_a_nested_yaml_scorecard_is_refused_not_a_crash(api: Any) -> None:
 
     assert response.status_code == 422
     assert message(response)
+
+
+def test_a_title_longer_than_its_column_is_refused_by_its_field(api: Any) -> None:
+    question = {"key": "score", "text": "How likely are you to recommend us?"}
+    form = {"kind": "nps", "title": "t" * 201, "questions": [question]}
+
+    response = api("PUT", "/surveys/pulse", json.dumps(form))
+
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["field"] == "title"
+
+
+def test_a_nul_character_is_never_a_500(
+    api: Any, request: pytest.FixtureRequest
+) -> None:
+    playbook = {"steps": [{"title": "call\x00them"}]}  # "\u0000" in the JSON
+    question = {"key": "score", "text": "How likely are you to recommend us?"}
+    form = {"kind": "nps", "title": "pulse\x00", "questions": [question]}
+
+    in_json = api("PUT", "/playbooks/nul", json.dumps(playbook))
+    in_text = api("PUT", "/surveys/nul", json.dumps(form))
+
+    for response in (in_json, in_text):
+        if on_postgres(request):
+            # PostgreSQL stores no NUL in text or JSON: refused, saying why.
+            assert response.status_code == 422
+            assert "NUL" in message(response) or "Unicode" in message(response)
+        else:
+            assert response.status_code in (200, 201)
 
 
 def test_a_gzip_bomb_sent_as_tracking_calls_is_refused_unzipped_early(

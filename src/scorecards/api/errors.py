@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import InterfaceError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -143,6 +143,27 @@ def rejected_batch(request: HttpRequest, exc: RejectedBatch) -> JsonResponse:
     return answer([item_json(e) for e in exc.errors], 422)
 
 
+NUL_IN_TEXT = "the text holds a NUL character (\\u0000), which cannot be stored"
+
+
+def unstorable(request: HttpRequest, exc: ValueError) -> JsonResponse:
+    """PostgreSQL stores no NUL character in text; psycopg refuses it before
+    sending, with a ValueError. Any other ValueError is a bug: a 500."""
+    if "NUL (0x00)" not in str(exc):
+        raise exc
+    return answer([{"message": NUL_IN_TEXT}], 422)
+
+
+def does_not_fit(request: HttpRequest, exc: DataError) -> JsonResponse:
+    """A value the schema let through but the column cannot hold (PostgreSQL
+    says which type: "value too long for type character varying(200)"). The
+    schemas should refuse it first, by field; this keeps one they miss a 422."""
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "no reason"
+    return answer(
+        [{"message": f"a value does not fit where it is stored: {reason}"}], 422
+    )
+
+
 def bad_scorecard(request: HttpRequest, exc: ScorecardError) -> JsonResponse:
     errors = [{"path": p.path, "message": p.message} for p in exc.problems]
     return answer(errors, 422)
@@ -161,6 +182,8 @@ HANDLERS: list[tuple[type[Exception], Callable[..., JsonResponse]]] = [
     # The database went away: a 503 with Retry-After, see config/unavailable.py.
     (OperationalError, unavailable),
     (InterfaceError, unavailable),
+    (DataError, does_not_fit),
+    (ValueError, unstorable),
 ]
 
 

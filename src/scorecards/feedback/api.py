@@ -24,6 +24,8 @@ router = Router(tags=["surveys"])
 
 Key = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
+# A form's title and a campaign's name, as long as their columns.
+Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class Strict(BaseModel):
@@ -38,7 +40,7 @@ class QuestionIn(Strict):
 
 class SurveyIn(Strict):
     kind: Literal["nps", "stakeholder", "qbr"]
-    title: Text
+    title: Name
     questions: Annotated[list[QuestionIn], Field(min_length=1, max_length=20)]
 
     @model_validator(mode="after")
@@ -60,7 +62,7 @@ class SurveyOut(BaseModel):
 
 
 class CampaignIn(Strict):
-    name: Text
+    name: Name
     survey: Key
     segments: list[str] = Field(default_factory=list)
     csms: list[str] = Field(default_factory=list)
