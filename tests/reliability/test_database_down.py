@@ -11,6 +11,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -30,14 +31,14 @@ from scorecards.testing.liveserver import (
     wait_for,
 )
 
+# The server writes from its own process: the test must see its commits.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 BATCH = [
     {"account": "acc-01", "metric": "usage", "value": float(n),
      "observed_at": f"2026-11-20T10:{n:02d}:00Z", "id": f"usage-{n}"}
     for n in range(40)
 ]  # fmt: skip
-# The server writes from its own process: the test must see its commits.
-pytestmark = pytest.mark.django_db(transaction=True)
-
 UNAVAILABLE = "the database is not available right now; try again shortly"
 
 
@@ -178,29 +179,24 @@ def test_while_the_database_is_away_calls_get_503_then_it_recovers_alone(
     assert "Traceback" not in log
 
 
-def database_away(request: pytest.FixtureRequest) -> "_Away":
-    return _Away(request)
-
-
-class _Away:
+@contextmanager
+def database_away(request: pytest.FixtureRequest) -> Iterator[None]:
     """Within the block the server cannot use its database."""
+    if on_postgres(request):
+        proxy: Proxy = request.getfixturevalue("proxy")
+        proxy.cut()
+        try:
+            yield
+        finally:
+            proxy.mend()
+        return
 
-    def __init__(self, request: pytest.FixtureRequest) -> None:
-        self.request = request
-        self.lock: sqlite3.Connection | None = None
-
-    def __enter__(self) -> None:
-        if on_postgres(self.request):
-            self.request.getfixturevalue("proxy").cut()
-            return
-        # Another writer holds the file's write lock past the server's timeout.
-        name = database_url().removeprefix("sqlite:///")
-        self.lock = sqlite3.connect(name, isolation_level=None)
-        self.lock.execute("BEGIN EXCLUSIVE")
-
-    def __exit__(self, *exc: object) -> None:
-        if self.lock is not None:
-            self.lock.execute("ROLLBACK")
-            self.lock.close()
-        else:
-            self.request.getfixturevalue("proxy").mend()
+    # Another writer holds the file's write lock past the server's timeout.
+    lock = sqlite3.connect(database_url().removeprefix("sqlite:///"))
+    lock.isolation_level = None
+    lock.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()

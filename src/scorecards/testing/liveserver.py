@@ -100,7 +100,7 @@ class LiveServer:
             self.process.wait(timeout=10)
 
 
-def server_env(*, database_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
+def server_env(*, database_url: str, data_dir: Path) -> dict[str, str]:
     """The environment of a production-mode service on loopback."""
     return {
         "PATH": os.environ.get("PATH", ""),
@@ -109,7 +109,6 @@ def server_env(*, database_url: str, data_dir: Path, **extra: str) -> dict[str, 
         "SCORECARDS_SECURE_SSL_REDIRECT": "false",
         "SCORECARDS_DATA_DIR": str(data_dir),
         "DATABASE_URL": database_url,
-        **extra,
     }
 
 
@@ -118,33 +117,29 @@ def start_server(
     database_url: str,
     data_dir: Path,
     workers: int = 2,
-    with_worker: bool = False,
-    env: dict[str, str] | None = None,
-    ready: bool = True,
 ) -> LiveServer:
-    """Start `scorecards serve` and, with ``ready``, wait until /healthz says ok."""
+    """Start `scorecards serve`, without a task worker, and wait until /healthz
+    says ok."""
     port = free_port()
     log = data_dir / f"serve-{port}.log"
-    worker = "--with-worker" if with_worker else "--no-with-worker"
-    argv = ["serve", "--port", str(port), "--workers", str(workers), worker]
+    argv = ["serve", "--port", str(port), "--workers", str(workers), "--no-with-worker"]
     environment = server_env(database_url=database_url, data_dir=data_dir)
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "scorecards.cli.main", *argv],
-            env=environment | (env or {}),
+            env=environment,
             cwd=data_dir,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
     server = LiveServer(process, port, log)
-    if ready:
-        deadline = time.monotonic() + 60
-        while not server.healthy():
-            if process.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                raise AssertionError(f"the server did not start:\n{log.read_text()}")
-            time.sleep(0.05)
+    deadline = time.monotonic() + 60
+    while not server.healthy():
+        if process.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            raise AssertionError(f"the server did not start:\n{log.read_text()}")
+        time.sleep(0.05)
     return server
 
 
@@ -170,8 +165,8 @@ def start_worker(*, database_url: str, data_dir: Path) -> subprocess.Popen[bytes
 
 
 def kill_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGKILL ``process`` and all its descendants at once, children first
-    found, so that none of them gets the chance to finish its work."""
+    """SIGKILL ``process`` and all its descendants, all found before any dies:
+    none gets the chance to finish its work or to be stopped gracefully."""
     family = [process.pid, *descendants(process.pid)]
     for pid in family:
         with contextlib.suppress(ProcessLookupError):
