@@ -20,6 +20,7 @@ from django.test import Client
 from reliability_helpers import SETUP_AT, on_postgres
 
 from scorecards.api.tokens import create_token
+from scorecards.imports.models import ImportRun
 from scorecards.imports.runs import run_queued_import
 from scorecards.ingest.models import Signal
 from scorecards.sources.registry import create_source
@@ -283,3 +284,6 @@ def test_a_100_mb_import_streams_to_disk_with_bounded_memory(
     assert sent == 100 * MB
     grown = {pid: _status_kb(pid, "VmHWM") - rss for pid, rss in before.items()}
     assert max(grown.values()) < 20 * 1024, grown  # kB
+    stored = Path(ImportRun.objects.get(pk=body["id"]).stored_file)
+    assert stored.stat().st_size == 100 * MB
+    stored.unlink()
