@@ -485,3 +485,11 @@ def test_a_segment_new_since_the_filters_were_listed_still_filters(signed_in, ca
 
     assert keys(response) == ["acc-school"]
     assert '<option value="edu" selected>edu</option>' in response.content.decode()
+
+
+def test_pages_carry_a_content_security_policy_without_inline_script(signed_in, cast):
+    policy = signed_in.get("/")["Content-Security-Policy"]
+
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from scorecards.accounts.service import upsert_accounts
 from scorecards.ingest.service import IncomingSignal, ingest_signals
@@ -76,6 +77,15 @@ def keys(page) -> list[str]:
 
 
 def test_the_main_path_of_the_web_app(live_server, book, page):
+    refused = []  # what the content security policy blocked, as Chromium says
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     page.set_viewport_size({"width": 1366, "height": 900})
     page.goto(f"{live_server.url}/")
     page.get_by_label("Username").fill("admin-01")
@@ -90,20 +100,17 @@ def test_the_main_path_of_the_web_app(live_server, book, page):
     page.wait_for_url("**segment=smb**")
     page.get_by_label("30-day trend").select_option("declining")
     page.wait_for_url("**direction=declining**")
-    page.wait_for_function(
-        "document.querySelectorAll('table.accounts tbody tr').length === 1"
-    )
+    expect(page.locator("table.accounts tbody tr")).to_have_count(1)
     assert keys(page) == ["acc-fall"]
 
     page.get_by_label("30-day trend").select_option("")
-    page.wait_for_function(
-        "document.querySelectorAll('table.accounts tbody tr').length === 3"
-    )
-    page.get_by_role("link", name="Score", exact=True).click()  # sorted already: turn it round
+    expect(page.locator("table.accounts tbody tr")).to_have_count(3)
+    page.get_by_role(
+        "link", name="Score", exact=True
+    ).click()  # sorted already: turn it round
     page.wait_for_url("**sort=-score**")
-    page.wait_for_function(
-        "document.querySelector('table.accounts tbody th a')"
-        ".getAttribute('href').includes('acc-rise')"
+    expect(page.locator("table.accounts tbody th a").first).to_have_attribute(
+        "href", "/accounts/acc-rise/"
     )
     assert keys(page) == ["acc-rise", "acc-flat", "acc-fall"]
     page.go_back()
@@ -130,3 +137,7 @@ def test_the_main_path_of_the_web_app(live_server, book, page):
 
     page.goto(f"{live_server.url}/work/")
     shoot(page, "my-work")
+
+    page.goto(f"{live_server.url}/api/v1/docs")
+    page.wait_for_selector(".swagger-ui .info")
+    assert refused == []
