@@ -493,3 +493,25 @@ def test_pages_carry_a_content_security_policy_without_inline_script(signed_in, 
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
     assert "frame-ancestors 'none'" in policy
+
+
+@pytest.mark.parametrize("sort", ["score", "-score", "arr", "-delta", "account"])
+def test_every_page_read_from_either_end_is_the_same_book(signed_in, cast, sort):
+    extra = [
+        {
+            "key": f"acc-quiet-{n:03d}",
+            "segment": "smb",
+            "arr": n * 100 if n % 3 else None,
+        }
+        for n in range(120)
+    ]
+    upsert_accounts(extra, now=NOW)
+
+    pages = [keys(signed_in.get(f"/?sort={sort}&page={n}")) for n in (1, 2, 3)]
+    listed = [key for page in pages for key in page]
+
+    assert [len(page) for page in pages] == [50, 50, 25]
+    assert len(set(listed)) == 125
+    export = b"".join(signed_in.get(f"/accounts.csv?sort={sort}").streaming_content)
+    in_order = [line.split(",")[0] for line in export.decode().splitlines()[1:]]
+    assert listed == in_order

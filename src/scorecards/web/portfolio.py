@@ -89,7 +89,7 @@ def portfolio(request: HttpRequest) -> HttpResponse:
 
     paginator = Counted(book.ordered(accounts, sort), PAGE_SIZE, count=summary.accounts)
     page = paginator.get_page(request.GET.get("page"))
-    shown = list(page.object_list)
+    shown = rows_of(page, paginator)
     context = {
         "filters": filters,
         "page": page,
@@ -126,6 +126,18 @@ class Counted(Paginator):
     def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
         super().__init__(object_list, per_page)
         self.__dict__["count"] = count  # Paginator.count is a cached property
+
+
+def rows_of(page: Any, paginator: Counted) -> list[Account]:
+    """The page's accounts. Past the middle of the book they are read from its
+    far end, in the reverse order, then turned round: the database then skips
+    at most half the book, and the last page costs what the first does."""
+    count = paginator.count
+    first, last = page.start_index(), page.end_index()  # 1-based, inclusive
+    if count == 0 or first <= count // 2:
+        return list(page.object_list)
+    reversed_rows = paginator.object_list.reverse()[count - last : count - first + 1]
+    return list(reversed_rows)[::-1]
 
 
 def _summary_key(request: HttpRequest, chosen: dict[str, Any]) -> str:
