@@ -34,7 +34,7 @@ from scorecards.web import book
 from scorecards.web.grades import label, tone
 
 PAGE_SIZE = 50
-REFRESH_SECONDS = 10
+REFRESH_SECONDS = 5
 SPARK_WIDTH, SPARK_HEIGHT = 90, 24
 COLUMNS = [
     ("account", "Account"),
