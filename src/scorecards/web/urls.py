@@ -12,6 +12,7 @@ from scorecards.web import (
     portfolio,
     rules,
     scorecards,
+    settings,
     surveys,
     work,
 )
@@ -39,6 +40,9 @@ urlpatterns = [
     path("scorecards/new", scorecards.edit, name="new-scorecard"),
     path("scorecards/<str:key>/", scorecards.scorecard, name="scorecard"),
     path("scorecards/<str:key>/edit", scorecards.edit, name="edit-scorecard"),
+    path("settings/", settings.index, name="settings"),
+    path("settings/tokens/", settings.tokens, name="tokens"),
+    path("settings/sources/", settings.sources, name="sources"),
     path("settings/people/", people.people, name="people"),
     path("settings/people/<int:user_id>", people.change, name="change-person"),
     path("settings/rules/", rules.rules, name="rules"),
