@@ -132,6 +132,17 @@ def main() -> None:
         started = time.perf_counter()
         rescore(Account.objects.all(), now=NOW)
         current = time.perf_counter() - started
+
+        # A scorecard preview: every account scored under a draft, in memory.
+        from scorecards.demo.bundled import bundled_scorecards
+        from scorecards.scoring.preview import preview
+
+        draft = next(p for p in bundled_scorecards() if p.stem == "default")
+        started = time.perf_counter()
+        previewed = preview(
+            draft.read_text().replace("min: 70", "min: 65"), format="yaml", now=NOW
+        )
+        preview_seconds = time.perf_counter() - started
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     table = "\n".join(
@@ -142,6 +153,8 @@ def main() -> None:
             f"{count:,} signals | {daily:.1f} s | {peak:.0f} MiB (whole process) |",
             f"| re-score every current score | {accounts:,} accounts | "
             f"{current:.1f} s | |",
+            f"| scorecard preview (`scoring.preview`) | {accounts:,} accounts, "
+            f"{previewed.regraded:,} would change grade | {preview_seconds:.1f} s | |",
         ]
     )
     print(table)
