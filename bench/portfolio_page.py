@@ -12,6 +12,7 @@ network in between.
     BENCH_SCALE=full .venv/bin/python bench/portfolio_page.py  # 100,000 accounts
 """
 
+import json
 import os
 import random
 import sqlite3
@@ -52,7 +53,7 @@ TABLES = {
     "score": ("scoring_accountscore", "account_id, version_id, status, total, grade,"
               " coverage, criteria, overridden, scored_at"),
     "trend": ("scoring_accounttrend", "account_id, anchor_30, delta_30, direction,"
-              " computed_at"),
+              " spark, computed_at"),
     "point": ("scoring_scorepoint", "account_id, at, kind, version_id, status, total,"
               " grade, coverage"),
     "alert": ("alerts_alert", "rule_id, account_id, state, reason, opened_at,"
@@ -82,10 +83,11 @@ def rows(accounts: int, version: int, rule: int) -> Iterator[tuple[str, tuple]]:
             rng.randrange(2_000, 400_000), renewal, "{}", NOW, NOW,
         )  # fmt: skip
         yield "score", (n, version, "scored", total, grade, 1.0, "[]", False, NOW)
-        yield "trend", (n, then, delta, direction, NOW)
-        for day in range(DAYS):
+        values = [then + (total - then) * day / (DAYS - 1) for day in range(DAYS)]
+        spark = json.dumps([round(value, 1) for value in values])
+        yield "trend", (n, then, delta, direction, spark, NOW)
+        for day, value in enumerate(values):
             at = NOW - timedelta(days=DAYS - day)
-            value = then + (total - then) * day / (DAYS - 1)
             yield "point", (n, at, "daily", version, "scored", value, "", 1.0)
         if grade == "at_risk" and rng.random() < 0.5:
             yield "alert", (rule, n, "firing", "grade is at_risk", NOW, NOW, "")

@@ -174,6 +174,8 @@ def test_stored_trends_match_the_history_and_follow_each_score_change(
     assert stored.slope_30 == pytest.approx(exact.window(30).slope)
     assert stored.direction == "improving"
     assert AccountTrend.objects.get(account=cast.initech).direction == ""
+    # The sparkline: the daily totals, oldest first, 10 on day 0 to 44 on day 34.
+    assert stored.spark == [10.0 + day for day in range(35)]
 
     # A collapse in usage: the delta and the direction follow at once.
     ingest_signals([signal("globex", "weekly_active_users", 5)], now=clock.now)

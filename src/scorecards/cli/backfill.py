@@ -80,7 +80,11 @@ def run(args: argparse.Namespace) -> int:
     from scorecards.scoring.backfill import backfill
 
     if cards is None:
+        from scorecards.scoring.trends import refresh_trends
+
         done = backfill(start=start, end=end)
+        # Trends and sparklines read the daily points: they follow at once.
+        refresh_trends(now=datetime.now(UTC))
         print(
             f"Stored {done.points:,} daily points: {done.accounts:,} accounts × "
             f"{done.days} days ({start.isoformat()} to {end.isoformat()})."

@@ -31,8 +31,11 @@ def run(args: argparse.Namespace) -> int:
     require_migrated()
 
     from scorecards.scoring.history import record_daily_points
+    from scorecards.scoring.trends import refresh_trends
 
     count = record_daily_points(day)
+    # Trends and sparklines read the daily points: they follow at once.
+    refresh_trends(now=now)
     noun = "account" if count == 1 else "accounts"
     print(f"Recorded the daily point for {day.isoformat()}: {count} {noun}.")
     return 0

@@ -187,6 +187,9 @@ class AccountTrend(models.Model):
     delta_60 = models.FloatField(null=True)
     delta_90 = models.FloatField(null=True)
     direction = models.CharField(max_length=20, blank=True, db_index=True)
+    # The daily totals of the last 90 days, oldest first, for the portfolio's
+    # sparkline: they change once a day, so they are kept with the trends.
+    spark = models.JSONField(default=list, blank=True)
     computed_at = models.DateTimeField()
 
     class Meta:

@@ -27,6 +27,7 @@ from scorecards.scoring.models import AccountScore, AccountTrend, PointKind, Sco
 logger = logging.getLogger(__name__)
 
 LOOK_BACK = timedelta(days=max(WINDOWS) + 1)
+SPARK_DAYS = 90
 
 
 def threshold() -> float:
@@ -93,6 +94,11 @@ def _trend_rows(chunk: Sequence[Account], now: datetime) -> list[AccountTrend]:
                 anchor = current - trend.delta
             setattr(row, f"anchor_{trend.days}", anchor)
         row.direction = found.direction or ""
+        row.spark = [
+            round(point.total, 1)
+            for point in daily[account_id][-SPARK_DAYS:]
+            if point.total is not None
+        ]
         made.append(row)
     return made
 

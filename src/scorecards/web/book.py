@@ -7,10 +7,9 @@ filter and sort is one the database answers from an index or a short scan at
 """
 
 import hashlib
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -31,7 +30,7 @@ from scorecards.accounts.models import Account
 from scorecards.alerts.machine import AlertState
 from scorecards.alerts.models import Alert
 from scorecards.people.access import Access
-from scorecards.scoring.models import PointKind, ScorecardVersion, ScorePoint, Status
+from scorecards.scoring.models import ScorecardVersion, Status
 from scorecards.web.grades import label, tone
 
 DIRECTIONS = [("improving", "Improving"), ("stable", "Stable"),
@@ -52,7 +51,6 @@ SORTS = {
     "segment": "Segment",
     "alerts": "Open alerts",
 }
-SPARK_DAYS = 90
 FACETS_SECONDS = 30
 SUMMARY_SECONDS = 5
 
@@ -317,23 +315,3 @@ def alerts_by_account(ids: Iterable[int]) -> dict[int, int]:
         .values_list("account_id")
         .annotate(count=Count("pk"))
     )
-
-
-def sparklines(
-    ids: Iterable[int], *, now: datetime, days: int = SPARK_DAYS
-) -> dict[int, list[float]]:
-    """Each account's daily totals over the last ``days``, oldest first."""
-    found: dict[int, list[float]] = defaultdict(list)
-    points = (
-        ScorePoint.objects.filter(
-            account_id__in=list(ids),
-            kind=PointKind.DAILY,
-            at__gt=now - timedelta(days=days),
-        )
-        .exclude(total=None)
-        .order_by("account_id", "at")
-        .values_list("account_id", "total")
-    )
-    for account_id, total in points:
-        found[account_id].append(total)
-    return found

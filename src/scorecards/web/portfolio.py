@@ -148,29 +148,24 @@ def _summary_key(request: HttpRequest, chosen: dict[str, Any]) -> str:
 
 
 def rows_for(accounts: list[Account], *, now: datetime) -> list[Row]:
-    ids = [account.pk for account in accounts]
-    alerts = book.alerts_by_account(ids)
-    sparks = book.sparklines(ids, now=now)
+    alerts = book.alerts_by_account(account.pk for account in accounts)
     definitions = dict(
         ScorecardVersion.objects.filter(
             pk__in={score.version_id for a in accounts if (score := stored_score(a))}
         ).values_list("pk", "definition")
     )
     return [
-        _row(account, alerts.get(account.pk, 0), sparks.get(account.pk, []),
-             definitions)
-        for account in accounts
-    ]  # fmt: skip
+        _row(account, alerts.get(account.pk, 0), definitions) for account in accounts
+    ]
 
 
-def _row(
-    account: Account,
-    alerts: int,
-    spark: list[float],
-    definitions: dict[int, Any],
-) -> Row:
+def _row(account: Account, alerts: int, definitions: dict[int, Any]) -> Row:
     score = stored_score(account)
     trend = getattr(account, "trend", None)
+    # The daily totals kept with the trends, then the score as it is now.
+    spark = list(trend.spark) if trend else []
+    if spark and score is not None and score.total is not None:
+        spark.append(score.total)
     scored = score is not None and score.total is not None
     delta = trend.delta_30 if trend else None
     return Row(
