@@ -33,7 +33,11 @@ def staged_insert(
             f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS"
             f" SELECT 0 AS seq, {names} FROM {table} WITH NO DATA"
         )
-        with cursor.cursor.copy(f"COPY {stage} (seq, {names}) FROM STDIN") as copy:
+        # COPY goes through psycopg's own cursor; its errors are made Django's,
+        # as every other query's are, so that a lost connection is an
+        # OperationalError to the caller and not psycopg's.
+        copying = f"COPY {stage} (seq, {names}) FROM STDIN"
+        with connection.wrap_database_errors, cursor.cursor.copy(copying) as copy:
             for seq, row in enumerate(rows):
                 copy.write_row((seq, *row))
 
