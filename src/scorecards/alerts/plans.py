@@ -9,7 +9,6 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db.models import Count, Q
 
@@ -21,7 +20,7 @@ from scorecards.alerts.models import (
     Playbook,
     RecoveryPlan,
 )
-from scorecards.people.recipients import users_for
+from scorecards.people.recipients import emails_for, users_for
 from scorecards.scoring.models import stored_score
 
 logger = logging.getLogger(__name__)
@@ -158,8 +157,9 @@ def notify_overdue(*, now: datetime) -> int:
 
 
 def _tell_owner(task: PlanTask) -> bool:
-    address = task.owner if "@" in task.owner else _user_email(task.owner)
     account = task.plan.account
+    owner = task.owner if "@" in task.owner else f"user:{task.owner}"
+    address = next(iter(emails_for(owner, account)), "")
     if not address:
         logger.warning(
             "task %d on %s is overdue; its owner %r has no email",
@@ -179,8 +179,3 @@ def _tell_owner(task: PlanTask) -> bool:
         logger.warning("task %d: the overdue email failed: %s", task.pk, error)
         return False
     return True
-
-
-def _user_email(username: str) -> str:
-    user = get_user_model().objects.filter(username=username).first()
-    return user.email if user is not None else ""

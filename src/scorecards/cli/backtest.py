@@ -12,11 +12,8 @@ from scorecards.cli.inputs import (
     Book,
     FileProblem,
     parse_time,
-    read_accounts,
-    read_contacts,
-    read_signals,
 )
-from scorecards.cli.score import read_scorecards, report_problems
+from scorecards.cli.score import read_book, read_scorecards, report_problems
 from scorecards.engine import Scorecard
 from scorecards.lib.csvtable import CsvTable
 from scorecards.lib.outcomes import parse_decided, parse_kind
@@ -97,16 +94,7 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as error:
             problems.append(FileProblem("--as-of", str(error)))
 
-    book = Book()
-    account_problems = []
-    if args.accounts is not None:
-        account_problems = read_accounts(args.accounts, book)
-        problems += account_problems
-    broken = any(problem.line in (None, 1) for problem in account_problems)
-    known = args.accounts is not None and not broken
-    if args.contacts is not None:
-        problems += read_contacts(args.contacts, book, known_accounts=known)
-    problems += read_signals(args.signals, book, known_accounts=known)
+    book, known = read_book(args, problems)
     outcomes, outcome_problems = read_outcomes(args.outcomes)
     problems += outcome_problems
 

@@ -62,18 +62,12 @@ def add_output_arguments(
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    now = datetime.now(UTC)
-    problems: list[FileProblem] = []
-
-    scorecards = read_scorecards(args.scorecard, problems)
-    as_of = now
-    if args.as_of is not None:
-        try:
-            as_of = parse_time(args.as_of)
-        except ValueError as error:
-            problems.append(FileProblem("--as-of", str(error)))
-
+def read_book(
+    args: argparse.Namespace, problems: list[FileProblem]
+) -> tuple[Book, bool]:
+    """The accounts, contacts and signals files the arguments name, read into
+    a Book, and whether its accounts are known from an accounts file; each
+    problem found is added to ``problems``."""
     book = Book()
     account_problems = []
     if args.accounts is not None:
@@ -86,6 +80,22 @@ def run(args: argparse.Namespace) -> int:
     if args.contacts is not None:
         problems += read_contacts(args.contacts, book, known_accounts=known)
     problems += read_signals(args.signals, book, known_accounts=known)
+    return book, known
+
+
+def run(args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    problems: list[FileProblem] = []
+
+    scorecards = read_scorecards(args.scorecard, problems)
+    as_of = now
+    if args.as_of is not None:
+        try:
+            as_of = parse_time(args.as_of)
+        except ValueError as error:
+            problems.append(FileProblem("--as-of", str(error)))
+
+    book, known = read_book(args, problems)
 
     if problems:
         return report_problems(problems)

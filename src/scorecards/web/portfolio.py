@@ -207,7 +207,7 @@ def _points(totals: list[float]) -> str:
     scale = SPARK_HEIGHT / 100
     kept = [*range(0, last, 2), last]
     return " ".join(
-        "%.1f,%.1f" % (index * step, SPARK_HEIGHT - totals[index] * scale)  # noqa: UP031
+        f"{index * step:.1f},{SPARK_HEIGHT - totals[index] * scale:.1f}"
         for index in kept
     )
 
