@@ -121,19 +121,15 @@ def check_password(password: str, user: Any) -> None:
 def save_new(user: Any, *, role: str, teams: list[str], manages: list[str]) -> None:
     from django.db import IntegrityError, transaction
 
-    from scorecards.people.models import Team
-    from scorecards.people.service import set_role
+    from scorecards.people.service import join_teams, manage_teams, set_role
 
     # Another createuser for the same name can land between the check and here.
     try:
         with transaction.atomic():
             user.save()
             set_role(user, role)
-            for name in teams:
-                team, _ = Team.objects.get_or_create(name=name)
-                team.members.add(user)
-            for name in manages:
-                Team.objects.update_or_create(name=name, defaults={"manager": user})
+            join_teams(user, teams)
+            manage_teams(user, manages)
     except IntegrityError:
         raise CommandFailed(
             "that user was created meanwhile; nothing changed"

@@ -28,10 +28,23 @@ def add_person(
     user_model = get_user_model()
     user = user_model.objects.create_user(username, email=email, password=password)
     set_role(user, role)
-    for name in teams:
-        team, _ = Team.objects.get_or_create(name=name)
-        team.members.add(user)
+    join_teams(user, teams)
     return user
+
+
+def join_teams(user: Any, names: Sequence[str]) -> None:
+    """Make ``user`` a member of each team named, creating those missing."""
+    for name in names:
+        team, _ = Team.objects.get_or_create(name=name.strip()[:100])
+        team.members.add(user)
+
+
+def manage_teams(user: Any, names: Sequence[str]) -> None:
+    """Make ``user`` the manager of each team named, creating those missing."""
+    for name in names:
+        Team.objects.update_or_create(
+            name=name.strip()[:100], defaults={"manager": user}
+        )
 
 
 def set_role(user: Any, role: Role | str) -> None:

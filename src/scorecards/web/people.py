@@ -1,7 +1,5 @@
 """Users, roles and teams, for admins: who may change what (see docs/web.md)."""
 
-from typing import Any
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -14,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from scorecards.people.access import admin_page, role_of
 from scorecards.people.models import Role, Team
-from scorecards.people.service import set_role
+from scorecards.people.service import join_teams, manage_teams, set_role
 
 
 class PersonForm(forms.Form):
@@ -77,7 +75,7 @@ def _create(request: HttpRequest, form: PersonForm) -> bool:
         with transaction.atomic():
             user.save()
             set_role(user, data["role"])
-            _join(user, data["teams"])
+            join_teams(user, _names(data["teams"]))
     except IntegrityError:
         form.add_error("username", "is taken")
         return False
@@ -87,12 +85,6 @@ def _create(request: HttpRequest, form: PersonForm) -> bool:
 
 def _names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
-
-
-def _join(user: Any, teams: str) -> None:
-    for name in _names(teams):
-        team, _ = Team.objects.get_or_create(name=name[:100])
-        team.members.add(user)
 
 
 @admin_page
@@ -109,9 +101,8 @@ def change(request: HttpRequest, user_id: int) -> HttpResponse:
     with transaction.atomic():
         set_role(user, form.cleaned_data["role"])
         user.teams.clear()
-        _join(user, form.cleaned_data["teams"])
+        join_teams(user, _names(form.cleaned_data["teams"]))
         Team.objects.filter(manager=user).update(manager=None)
-        for name in _names(form.cleaned_data["manages"]):
-            Team.objects.update_or_create(name=name[:100], defaults={"manager": user})
+        manage_teams(user, _names(form.cleaned_data["manages"]))
     messages.success(request, f"{user.username} is now {form.cleaned_data['role']}.")
     return redirect("web:people")

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Max
-
 from scorecards import engine
 from scorecards.accounts.models import Account
 from scorecards.alerts.models import AlertEvent, PlanTask
@@ -107,23 +105,15 @@ def why(account: Account, *, start: date, end: date) -> Why:
 
 def latest_answers(account: Account) -> dict[int, tuple[str, float, datetime]]:
     """Each contact's latest signal (a survey answer, a QBR rating): metric,
-    value and time, by contact id."""
-    latest = (
-        Signal.objects.filter(account=account, contact__isnull=False)
-        .values("contact_id")
-        .annotate(at=Max("observed_at"))
-    )
+    value and time, by contact id; one query for the whole account."""
     found: dict[int, tuple[str, float, datetime]] = {}
-    for row in latest:
-        signal = (
-            Signal.objects.filter(
-                account=account, contact_id=row["contact_id"], observed_at=row["at"]
-            )
-            .order_by("-id")
-            .first()
-        )
-        if signal is not None:
-            found[row["contact_id"]] = (signal.metric, signal.value, signal.observed_at)
+    rows = (
+        Signal.objects.filter(account=account, contact__isnull=False)
+        .order_by("contact_id", "-observed_at", "-id")
+        .values_list("contact_id", "metric", "value", "observed_at")
+    )
+    for contact_id, metric, value, observed_at in rows:
+        found.setdefault(contact_id, (metric, value, observed_at))
     return found
 
 
