@@ -76,6 +76,13 @@ def test_outcomes_are_listed_oldest_first_and_filtered(book, integrator):
     ]  # fmt: skip
 
 
+def test_an_offset_beyond_any_book_is_refused_naming_it(book, integrator):
+    response = integrator.get("/outcomes", offset=959753432317481071935488)
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "offset"
+
+
 def test_the_backtest_scores_each_account_before_its_outcome(book, integrator):
     integrator.post("/outcomes", {"outcomes": outcome_items(book)})
 

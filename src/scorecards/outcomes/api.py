@@ -78,7 +78,7 @@ class OutcomeFilters(BaseModel):
     account: str | None = None
     outcome: OutcomeKind | None = None
     limit: int = Field(default=100, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=10**9)
 
 
 def _item(outcome: OutcomeIn) -> dict[str, Any]:
