@@ -6,6 +6,7 @@ from ninja.security import HttpBearer
 
 from scorecards.api.models import ApiToken
 from scorecards.api.tokens import active_token
+from scorecards.audit import actors
 
 
 class BearerToken(HttpBearer):
@@ -24,4 +25,7 @@ class BearerToken(HttpBearer):
         return self.authenticate(request, secret.strip())
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
-        return active_token(token, now=timezone.now())
+        found = active_token(token, now=timezone.now())
+        if found is not None:
+            actors.act_as(actors.token(found.name))
+        return found

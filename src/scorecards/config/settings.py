@@ -135,6 +135,7 @@ INSTALLED_APPS = [
     "scorecards.scoring",
     "scorecards.outcomes",
     "scorecards.api",
+    "scorecards.audit",
     "scorecards.web",
 ]
 
@@ -146,6 +147,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "scorecards.audit.log.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",

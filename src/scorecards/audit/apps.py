@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    name = "scorecards.audit"
+    label = "audit"
+    verbose_name = "Audit log"
