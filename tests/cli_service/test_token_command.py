@@ -109,3 +109,19 @@ def test_a_second_token_of_the_same_name_is_refused(scorecards: Scorecards) -> N
     assert run.stdout == ""
     assert "already exists" in run.stderr
     assert ApiToken.objects.count() == 1
+
+
+def test_tokens_made_and_revoked_at_the_command_line_are_audited(
+    scorecards: Scorecards,
+) -> None:
+    from scorecards.audit.models import AuditEntry
+
+    created_secret(scorecards, "zapier")
+    assert scorecards("token", "revoke", "zapier").status == 0
+
+    entries = AuditEntry.objects.filter(target="token:zapier").order_by("id")
+    assert [(e.action, e.actor_kind) for e in entries] == [
+        ("token.created", "command"),
+        ("token.revoked", "command"),
+    ]
+    assert "secret" not in str(entries[0].after)

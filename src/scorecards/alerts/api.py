@@ -5,6 +5,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
+from django.db import transaction
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Status
@@ -29,6 +30,7 @@ from scorecards.alerts.service import acknowledge, snooze
 from scorecards.alerts.tasks import evaluate_rules_now
 from scorecards.api.errors import InvalidInput
 from scorecards.api.models import ApiToken
+from scorecards.audit.log import record
 from scorecards.engine.durations import format_duration, parse_duration
 from scorecards.lib.secrets import SecretRef
 from scorecards.people.recipients import (
@@ -289,12 +291,33 @@ def save_rule(name: str, body: RuleIn, *, now: datetime) -> tuple[AlertRule, boo
         "enabled": body.enabled,
         "updated_at": now,
     }
-    rule, created = AlertRule.objects.update_or_create(
-        name=name, defaults=fields, create_defaults={**fields, "created_at": now}
-    )
+    with transaction.atomic():
+        earlier = AlertRule.objects.filter(name=name).select_related("playbook").first()
+        rule, created = AlertRule.objects.update_or_create(
+            name=name, defaults=fields, create_defaults={**fields, "created_at": now}
+        )
+        record(
+            "rule.created" if created else "rule.changed",
+            target=f"rule:{name}",
+            before=_rule_state(earlier),
+            after=_rule_state(rule),
+            at=now,
+        )
     evaluate_rules_now.enqueue()
     logger.info("alert rule %s %s", name, "created" if created else "changed")
     return rule, created
+
+
+def _rule_state(rule: AlertRule | None) -> dict[str, Any] | None:
+    return None if rule is None else rule_out(rule).model_dump(mode="json")
+
+
+def remove_rule(rule: AlertRule) -> None:
+    """Delete a rule and its alerts."""
+    with transaction.atomic():
+        record("rule.deleted", target=f"rule:{rule.name}", before=_rule_state(rule))
+        rule.delete()
+    logger.info("alert rule %s deleted", rule.name)
 
 
 @router.get("/alert-rules", response=list[RuleOut], summary="Every alert rule")
@@ -310,7 +333,7 @@ def get_rule(request: HttpRequest, name: str) -> RuleOut:
 @router.delete("/alert-rules/{name}", response={204: None}, summary="Delete a rule")
 def delete_rule(request: HttpRequest, name: str) -> Status[None]:
     """Its alerts go with it."""
-    _rule_or_404(name).delete()
+    remove_rule(_rule_or_404(name))
     return Status(204, None)
 
 
@@ -496,11 +519,26 @@ def save_playbook(
         "steps": [step.model_dump() for step in body.steps],
         "updated_at": now,
     }
-    playbook, created = Playbook.objects.update_or_create(
-        name=name, defaults=fields, create_defaults={**fields, "created_at": now}
-    )
+    with transaction.atomic():
+        earlier = Playbook.objects.filter(name=name).first()
+        playbook, created = Playbook.objects.update_or_create(
+            name=name, defaults=fields, create_defaults={**fields, "created_at": now}
+        )
+        record(
+            "playbook.created" if created else "playbook.changed",
+            target=f"playbook:{name}",
+            before=_playbook_state(earlier),
+            after=_playbook_state(playbook),
+            at=now,
+        )
     logger.info("playbook %s %s", name, "created" if created else "changed")
     return playbook, created
+
+
+def _playbook_state(playbook: Playbook | None) -> dict[str, Any] | None:
+    if playbook is None:
+        return None
+    return {"description": playbook.description, "steps": playbook.steps}
 
 
 @router.get("/playbooks", response=list[PlaybookOut], summary="Every playbook")

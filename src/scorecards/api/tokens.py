@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 
 from scorecards.api.models import ApiToken
+from scorecards.audit.log import record
 from scorecards.lib.keys import digest, new_key
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,12 @@ def create_token(*, name: str, now: datetime) -> tuple[ApiToken, str]:
     try:
         with transaction.atomic():
             token.save()
+            record(
+                "token.created",
+                target=f"token:{name}",
+                after={"name": name, "prefix": token.prefix},
+                at=now,
+            )
     except IntegrityError:
         raise TokenError(f"a token named {name!r} already exists") from None
 
@@ -60,7 +67,14 @@ def revoke_token(*, name: str, now: datetime) -> ApiToken:
         return token
 
     token.revoked_at = now
-    token.save(update_fields=["revoked_at"])
+    with transaction.atomic():
+        token.save(update_fields=["revoked_at"])
+        record(
+            "token.revoked",
+            target=f"token:{name}",
+            before={"name": name, "prefix": token.prefix},
+            at=now,
+        )
     logger.info("api token %s revoked", name)
     return token
 

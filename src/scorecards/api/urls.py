@@ -15,6 +15,7 @@ from scorecards.accounts.api import router as accounts
 from scorecards.alerts.api import router as alerts
 from scorecards.api.auth import BearerToken
 from scorecards.api.errors import install_handlers
+from scorecards.audit.api import router as audit
 from scorecards.engine.serialize import iso
 from scorecards.feedback.api import router as surveys
 from scorecards.imports.api import router as imports
@@ -61,5 +62,6 @@ api.add_router("", imports)
 api.add_router("", alerts)
 api.add_router("", surveys)
 api.add_router("", outcomes)
+api.add_router("", audit)
 
 urlpatterns = [path("", api.urls)]

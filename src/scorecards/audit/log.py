@@ -42,7 +42,7 @@ def record(
             after=after,
             detail=detail or {},
         )
-    logger.info("audit: %s %s by %s", action, target, who)
+    logger.debug("audit: %s %s by %s", action, target, who)
     return entry
 
 

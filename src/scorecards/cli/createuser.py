@@ -121,7 +121,12 @@ def check_password(password: str, user: Any) -> None:
 def save_new(user: Any, *, role: str, teams: list[str], manages: list[str]) -> None:
     from django.db import IntegrityError, transaction
 
-    from scorecards.people.service import join_teams, manage_teams, set_role
+    from scorecards.people.service import (
+        join_teams,
+        manage_teams,
+        record_created,
+        set_role,
+    )
 
     # Another createuser for the same name can land between the check and here.
     try:
@@ -130,6 +135,7 @@ def save_new(user: Any, *, role: str, teams: list[str], manages: list[str]) -> N
             set_role(user, role)
             join_teams(user, teams)
             manage_teams(user, manages)
+            record_created(user)
     except IntegrityError:
         raise CommandFailed(
             "that user was created meanwhile; nothing changed"

@@ -5,6 +5,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from scorecards.audit.actors import COMMAND_LINE, SYSTEM, acting_as
 from scorecards.cli import (
     backfill,
     backtest,
@@ -52,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+SERVICES = frozenset({"serve", "worker"})
+
+
 def parse(argv: list[str]) -> argparse.Namespace:
     if argv[:1] == ["manage"]:
         # Everything after `manage`, --help included, is for Django to parse.
@@ -68,8 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         handlers=[StderrHandler()],
     )
     args = parse(sys.argv[1:] if argv is None else list(argv))
+    # The server and the worker act for the people and tokens they serve, or
+    # as the system; every other command is the operator at the command line.
+    actor = SYSTEM if args.command in SERVICES else COMMAND_LINE
     try:
-        return int(args.handler(args))
+        with acting_as(actor):
+            return int(args.handler(args))
     except CommandFailed as error:
         print(f"scorecards {args.command}: {error}", file=sys.stderr)
         return error.status

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import IO
 
 from django.conf import settings
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.tasks import task
 
+from scorecards.audit.log import record
 from scorecards.imports.models import ImportRun, ImportStatus
 from scorecards.imports.service import (
     ImportFailed,
@@ -36,16 +38,30 @@ def upload_dir() -> Path:
 def start_run(
     kind: str, file_name: str, options: Options, *, requested_by: str, now: datetime
 ) -> ImportRun:
-    return ImportRun.objects.create(
-        kind=kind,
-        file_name=file_name[:300],
-        source=options.source,
-        mapping=options.mapping,
-        dry_run=options.dry_run,
-        skip_bad=options.skip_bad,
-        requested_by=requested_by[:200],
-        created_at=now,
-    )
+    with transaction.atomic():
+        run = ImportRun.objects.create(
+            kind=kind,
+            file_name=file_name[:300],
+            source=options.source,
+            mapping=options.mapping,
+            dry_run=options.dry_run,
+            skip_bad=options.skip_bad,
+            requested_by=requested_by[:200],
+            created_at=now,
+        )
+        record(
+            "import.requested",
+            target=f"import:{run.pk}",
+            after={
+                "kind": kind,
+                "file_name": run.file_name,
+                "source": options.source,
+                "dry_run": options.dry_run,
+                "skip_bad": options.skip_bad,
+            },
+            at=now,
+        )
+    return run
 
 
 def execute(
@@ -76,7 +92,23 @@ def execute(
 def _end(run: ImportRun, status: ImportStatus, *, error: str = "") -> None:
     run.status, run.error = status, error
     run.finished_at = datetime.now(UTC)
-    run.save(update_fields=["status", "error", "report", "rejects_file", "finished_at"])
+    fields = ["status", "error", "report", "rejects_file", "finished_at"]
+    with transaction.atomic():
+        run.save(update_fields=fields)
+        record(
+            "import.finished",
+            target=f"import:{run.pk}",
+            after={"status": status.value, "error": error},
+            detail={
+                "requested_by": run.requested_by,
+                "counts": {
+                    key: value
+                    for key, value in run.report.items()
+                    if isinstance(value, int)
+                },
+            },
+            at=run.finished_at,
+        )
 
 
 def queue_upload(

@@ -7,6 +7,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from scorecards.audit.log import record
+from scorecards.people.access import role_of
 from scorecards.people.models import Member, Role, Team
 
 logger = logging.getLogger(__name__)
@@ -29,7 +31,22 @@ def add_person(
     user = user_model.objects.create_user(username, email=email, password=password)
     set_role(user, role)
     join_teams(user, teams)
+    record_created(user)
     return user
+
+
+def described(user: Any) -> dict[str, Any]:
+    """A user as the audit log keeps them: name, role, teams; never a password."""
+    return {
+        "username": user.get_username(),
+        "role": role_of(user).value,
+        "teams": sorted(team.name for team in user.teams.all()),
+        "manages": sorted(team.name for team in user.managed_teams.all()),
+    }
+
+
+def record_created(user: Any) -> None:
+    record("user.created", target=f"user:{user.get_username()}", after=described(user))
 
 
 def join_teams(user: Any, names: Sequence[str]) -> None:
@@ -48,6 +65,16 @@ def manage_teams(user: Any, names: Sequence[str]) -> None:
 
 
 def set_role(user: Any, role: Role | str) -> None:
+    """Give ``user`` a role; a change of an existing user's role is audited (a
+    new user's first role is part of their creation)."""
     role = Role(role)
+    earlier = Member.objects.filter(user=user).values_list("role", flat=True).first()
     Member.objects.update_or_create(user=user, defaults={"role": role})
+    if earlier is not None and earlier != role:
+        record(
+            "user.role_changed",
+            target=f"user:{user.get_username()}",
+            before={"role": earlier},
+            after={"role": role.value},
+        )
     logger.info("user %s now has the role %s", user.get_username(), role.value)

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from scorecards import engine
 from scorecards.accounts.models import Account
+from scorecards.audit.log import record
 from scorecards.scoring.models import AccountScore, Override
 from scorecards.scoring.rescore import rescore
 
@@ -63,6 +64,13 @@ def set_override(
             replaced=replaced,
         )
         rescore(Account.objects.filter(pk=account.pk), now=now)
+        record(
+            "override.set",
+            target=f"account:{account.key}",
+            before={"target": target, "score": replaced},
+            after=_described(override),
+            at=now,
+        )
     logger.info(
         "account %s: %s set by hand to %.1f by %s until %s",
         account.key,
@@ -101,6 +109,12 @@ def end_override(*, override: Override, by: str, now: datetime) -> Override:
         with transaction.atomic():
             _end(override, by=by, now=now, why="ended")
             rescore(Account.objects.filter(pk=override.account_id), now=now)
+            record(
+                "override.ended",
+                target=f"account:{override.account.key}",
+                before=_described(override),
+                at=now,
+            )
         logger.info(
             "account %s: override of %s ended by %s",
             override.account.key,
@@ -125,12 +139,28 @@ def end_expired(*, now: datetime) -> int:
             ):
                 continue
             rescore(Account.objects.filter(pk=override.account_id), now=now)
+            record(
+                "override.expired",
+                target=f"account:{override.account.key}",
+                before=_described(override),
+                at=now,
+            )
         logger.info(
             "account %s: override of %s expired",
             override.account.key,
             _name(override.target),
         )
     return len(expired)
+
+
+def _described(override: Override) -> dict[str, object]:
+    return {
+        "target": override.target,
+        "score": override.value,
+        "reason": override.reason,
+        "set_by": override.set_by,
+        "expires_at": override.expires_at.isoformat(),
+    }
 
 
 def _end(override: Override, *, by: str, now: datetime, why: str) -> None:

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from scorecards import engine
+from scorecards.audit.log import record
 from scorecards.engine.parsing import Format
 from scorecards.scoring.models import Scorecard, ScorecardVersion
 
@@ -60,6 +61,13 @@ def publish_scorecard(
         )
         scorecard.current = version
         scorecard.save(update_fields=["current"])
+        record(
+            "scorecard.published",
+            target=f"scorecard:{card.key}",
+            before={"version": latest} if latest else None,
+            after={"version": version.number, "name": card.name, "source": source},
+            at=now,
+        )
 
     logger.info("scorecard %s: published version %d", card.key, version.number)
     return version

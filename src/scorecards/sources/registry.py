@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from scorecards.audit.log import record
 from scorecards.lib.keys import digest, new_key
 from scorecards.sources.config import check_settings
 from scorecards.sources.models import Source, SourceKind
@@ -50,6 +51,12 @@ def create_source(
     try:
         with transaction.atomic():
             source.save()
+            record(
+                "source.created",
+                target=f"source:{name}",
+                after=_state(source),
+                at=now,
+            )
     except IntegrityError:
         raise SourceError(f"a source named {name!r} already exists") from None
     logger.info("source %s (%s) created (%s...)", name, kind, source.key_prefix)
@@ -60,10 +67,18 @@ def configure_source(
     *, name: str, settings: Any, signing_secret: str | None = None
 ) -> Source:
     source = _named(name)
+    before = _state(source)
     source.settings = check_settings(source.kind, settings)
     if signing_secret is not None:
         source.signing_secret = signing_secret
-    source.save(update_fields=["settings", "signing_secret"])
+    with transaction.atomic():
+        source.save(update_fields=["settings", "signing_secret"])
+        record(
+            "source.configured",
+            target=f"source:{name}",
+            before=before,
+            after=_state(source),
+        )
     logger.info("source %s reconfigured", name)
     return source
 
@@ -72,7 +87,9 @@ def revoke_source(*, name: str, now: datetime) -> Source:
     source = _named(name)
     if source.revoked_at is None:
         source.revoked_at = now
-        source.save(update_fields=["revoked_at"])
+        with transaction.atomic():
+            source.save(update_fields=["revoked_at"])
+            record("source.revoked", target=f"source:{name}", at=now)
         logger.info("source %s revoked", name)
     return source
 
@@ -88,6 +105,16 @@ def source_for_key(kind: str, key: str) -> Source | None:
     return Source.objects.filter(
         kind=kind, key_hash=key_hash(key), revoked_at=None
     ).first()
+
+
+def _state(source: Source) -> dict[str, Any]:
+    """What the audit log keeps of a source: its settings (which name secrets
+    by where they are kept, never by value) and whether it signs; no key."""
+    return {
+        "kind": source.kind,
+        "settings": source.settings,
+        "signed": bool(source.signing_secret),
+    }
 
 
 def _named(name: str) -> Source:

@@ -10,9 +10,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from scorecards.audit.log import record
 from scorecards.people.access import admin_page, role_of
 from scorecards.people.models import Role, Team
-from scorecards.people.service import join_teams, manage_teams, set_role
+from scorecards.people.service import (
+    described,
+    join_teams,
+    manage_teams,
+    record_created,
+    set_role,
+)
 
 
 class PersonForm(forms.Form):
@@ -76,6 +83,7 @@ def _create(request: HttpRequest, form: PersonForm) -> bool:
             user.save()
             set_role(user, data["role"])
             join_teams(user, _names(data["teams"]))
+            record_created(user)
     except IntegrityError:
         form.add_error("username", "is taken")
         return False
@@ -99,10 +107,19 @@ def change(request: HttpRequest, user_id: int) -> HttpResponse:
         messages.error(request, "You cannot take your own admin role away.")
         return redirect("web:people")
     with transaction.atomic():
+        before = described(user)
         set_role(user, form.cleaned_data["role"])
         user.teams.clear()
         join_teams(user, _names(form.cleaned_data["teams"]))
         Team.objects.filter(manager=user).update(manager=None)
         manage_teams(user, _names(form.cleaned_data["manages"]))
+        after = described(user)
+        if (before["teams"], before["manages"]) != (after["teams"], after["manages"]):
+            record(
+                "user.teams_changed",
+                target=f"user:{user.get_username()}",
+                before={key: before[key] for key in ("teams", "manages")},
+                after={key: after[key] for key in ("teams", "manages")},
+            )
     messages.success(request, f"{user.username} is now {form.cleaned_data['role']}.")
     return redirect("web:people")

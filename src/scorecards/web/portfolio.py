@@ -26,6 +26,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_safe
 
 from scorecards.accounts.models import Account
+from scorecards.audit.log import record
 from scorecards.lib.spreadsheet import safe_cell
 from scorecards.people.access import access
 from scorecards.people.models import SavedView
@@ -264,6 +265,7 @@ def export(request: HttpRequest) -> StreamingHttpResponse:
         book.filtered(chosen, access=access(request), today=now.date()),
         chosen.get("sort") or "score",
     ).annotate(alerting=book.open_alerts())
+    record("accounts.exported", detail={"filters": request.GET.urlencode()}, at=now)
     response = StreamingHttpResponse(
         _csv_lines(accounts), content_type="text/csv; charset=utf-8"
     )

@@ -19,6 +19,7 @@ from scorecards.alerts.api import (
     PlaybookIn,
     RuleIn,
     playbook_out,
+    remove_rule,
     rule_out,
     save_playbook,
     save_rule,
@@ -188,6 +189,6 @@ def _as_yaml(model: BaseModel, *, exclude: set[str]) -> str:
 @admin_page
 @require_http_methods(["POST"])
 def delete_rule(request: HttpRequest, name: str) -> HttpResponse:
-    get_object_or_404(AlertRule, name=name).delete()
+    remove_rule(get_object_or_404(AlertRule, name=name))
     messages.success(request, f"The rule {name} and its alerts are deleted.")
     return redirect("web:rules")

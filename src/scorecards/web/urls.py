@@ -6,6 +6,7 @@ from django.urls import path
 
 from scorecards.web import (
     account,
+    audit,
     imports,
     inbox,
     people,
@@ -51,6 +52,8 @@ urlpatterns = [
     path("settings/rules/<str:name>/delete", rules.delete_rule, name="delete-rule"),
     path("settings/playbooks/new", rules.edit_playbook, name="new-playbook"),
     path("settings/playbooks/<str:name>/", rules.edit_playbook, name="playbook"),
+    path("settings/audit/", audit.audit_log, name="audit"),
+    path("settings/audit.csv", audit.export, name="audit-export"),
     path("imports/", imports.imports, name="imports"),
     path("surveys/", surveys.surveys, name="surveys"),
     path("campaigns/", surveys.campaigns, name="campaigns"),
