@@ -9,6 +9,7 @@ from scorecards.audit.actors import COMMAND_LINE, SYSTEM, acting_as
 from scorecards.cli import (
     backfill,
     backtest,
+    check,
     createuser,
     demo,
     demo_login,
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_parser(commands)
     tokens.add_parser(commands)
     createuser.add_parser(commands)
+    check.add_parser(commands)
     demo_login.add_parser(commands)
     manage.add_parser(commands)
     return parser

@@ -42,13 +42,14 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def read_secret_key(*, debug: bool) -> str:
-    secret_key = env_str("SCORECARDS_SECRET_KEY")
+    secret_key = read_file_or_env("SCORECARDS_SECRET_KEY")
     if debug:
         return secret_key or DEVELOPMENT_SECRET_KEY
 
     if not secret_key or secret_key == DEVELOPMENT_SECRET_KEY:
         raise ImproperlyConfigured(
-            "SCORECARDS_SECRET_KEY is not set. Set it to a long random string, for "
+            "SCORECARDS_SECRET_KEY is not set. Set it (or SCORECARDS_SECRET_KEY_FILE, "
+            "a file holding it) to a long random string, for "
             "example the output of: python -c 'import secrets; "
             "print(secrets.token_urlsafe(50))'. "
             "For local development only, set SCORECARDS_DEBUG=true instead."
@@ -59,7 +60,9 @@ def read_secret_key(*, debug: bool) -> str:
 def read_data_dir() -> Path:
     data_dir = env_path("SCORECARDS_DATA_DIR", default="var")
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        # Only the service's own user: uploads and the SQLite file hold
+        # personal data.
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as error:
         raise ImproperlyConfigured(
             f"SCORECARDS_DATA_DIR: cannot create {data_dir}: {error.strerror}"
