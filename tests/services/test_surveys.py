@@ -238,3 +238,27 @@ def test_personal_data_stays_out_of_the_logs(people, pulse, clock, mailbox, capl
     assert "acme.example" not in ours
     assert "A private remark" not in ours
     assert "invitation" in ours  # the log did speak
+
+
+def test_surveys_and_campaigns_are_audited_without_naming_contacts(
+    people, pulse, clock
+):
+    from scorecards.audit.models import AuditEntry
+
+    define_form(
+        key=pulse.key,
+        kind=pulse.kind,
+        title=pulse.title,
+        questions=[{"key": "value", "text": "How much value do you get?"}],
+        now=clock.now,
+    )
+    campaign = launch(pulse, clock)
+
+    first, second = AuditEntry.objects.filter(action="survey.published").order_by("id")
+    assert (first.before, first.after["version"]) == (None, 1)
+    assert second.before["version"] == 1
+    assert second.after["questions"][0]["key"] == "value"
+    launched = AuditEntry.objects.get(action="campaign.launched")
+    assert launched.target == f"campaign:{campaign.pk}"
+    assert launched.detail == {"invited": campaign.invitations.count()}
+    assert "@" not in str(launched.after)

@@ -30,6 +30,7 @@ from django.db import transaction
 from django.db.models import F
 
 from scorecards.accounts.models import Account, Contact
+from scorecards.audit.log import record
 from scorecards.feedback.forms import answer_signals, check_answer
 from scorecards.feedback.models import (
     Answer,
@@ -146,6 +147,22 @@ def launch_campaign(
         for invitation in invitations:
             invitation.token_hash = token_hash(token_for(invitation))
         Invitation.objects.bulk_update(invitations, ["token_hash"])
+        # Contacts are counted, never named: the log outlives an erasure.
+        record(
+            "campaign.launched",
+            target=f"campaign:{campaign.pk}",
+            after={
+                "name": name,
+                "survey": form.key,
+                "segments": segments,
+                "csms": csms,
+                "accounts": accounts,
+                "roles": roles,
+                "closes_at": closes_at.isoformat(),
+            },
+            detail={"invited": len(invitations)},
+            at=now,
+        )
         from scorecards.feedback.tasks import send_invitations
 
         transaction.on_commit(lambda: send_invitations.enqueue())

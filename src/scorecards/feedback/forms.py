@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import transaction
 
+from scorecards.audit.log import record
 from scorecards.engine.signals import Signal
 from scorecards.feedback.models import FormKind, FormVersion, SurveyForm
 
@@ -72,10 +73,20 @@ def define_form(
             form.save(update_fields=["kind", "title"])
             return form, False
         number = form.versions.count() + 1
+        earlier = form.current
         form.current = FormVersion.objects.create(
             form=form, number=number, questions=wanted, created_at=now
         )
         form.save(update_fields=["kind", "title", "current"])
+        record(
+            "survey.published",
+            target=f"survey:{key}",
+            before=None if earlier is None else {
+                "version": earlier.number, "questions": earlier.questions
+            },
+            after={"version": number, "title": title, "questions": wanted},
+            at=now,
+        )  # fmt: skip
     return form, True
 
 
