@@ -248,6 +248,17 @@ if env_bool("SCORECARDS_TRUST_X_FORWARDED_PROTO", default=False):
 # points in 30 days (SCORING.md); stable in between.
 TREND_THRESHOLD = float(env_int("SCORECARDS_TREND_THRESHOLD", default=5, minimum=1))
 
+# Personal data (docs/security.md). An erasure anonymises a contact's answers,
+# so no score changes, or deletes them and scores the account again.
+ERASURE_ANSWERS = env_choice(
+    "SCORECARDS_ERASURE_ANSWERS", choices=("ANONYMISE", "DELETE"), default="anonymise"
+).lower()
+# How many days raw signals, survey comments and audit entries are kept; 0 keeps
+# them for ever. Daily score points are always kept.
+RETAIN_SIGNALS_DAYS = env_int("SCORECARDS_RETAIN_SIGNALS_DAYS", default=0)
+RETAIN_COMMENTS_DAYS = env_int("SCORECARDS_RETAIN_COMMENTS_DAYS", default=0)
+RETAIN_AUDIT_DAYS = env_int("SCORECARDS_RETAIN_AUDIT_DAYS", default=0)
+
 # Where people reach the service: links in notifications start with it.
 BASE_URL = env_str("SCORECARDS_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
