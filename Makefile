@@ -3,6 +3,9 @@ SHELL := /bin/bash
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The OpenID Connect provider the single sign-on tests sign in through.
+SSO_PROVIDER := tests/sso/provider
+SSO_STAMP := $(SSO_PROVIDER)/node_modules/.installed
 PYTEST_WORKERS ?= 2
 
 .PHONY: run test lint typecheck pytest pytest-sqlite pytest-postgres reliability-heavy bench install clean
@@ -31,10 +34,10 @@ typecheck: $(STAMP)
 
 pytest: pytest-sqlite pytest-postgres
 
-pytest-sqlite: $(STAMP)
+pytest-sqlite: $(STAMP) $(SSO_STAMP)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --database=sqlite
 
-pytest-postgres: $(STAMP)
+pytest-postgres: $(STAMP) $(SSO_STAMP)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --database=postgres
 
 # The long part of the reliability suite (docs/reliability.md); CI runs it too.
@@ -62,6 +65,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+
+# Without npm the single sign-on tests skip, saying why (and fail the run in CI).
+$(SSO_STAMP): $(SSO_PROVIDER)/package-lock.json
+	@if ! command -v npm >/dev/null; then \
+		echo "npm not found: the single sign-on tests will be skipped"; exit 0; fi; \
+	cd $(SSO_PROVIDER) && npm ci --no-audit --no-fund --loglevel=error && \
+	touch node_modules/.installed
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

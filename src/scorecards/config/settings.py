@@ -5,6 +5,7 @@ until it has a secret key; `SCORECARDS_DEBUG=true` gives a development setup on 
 with nothing else to set.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from scorecards.config.env import (
     env_str,
     read_file_or_env,
 )
+from scorecards.config.sso import read_single_sign_on, socialaccount_providers
 
 POSTGRESQL_ENGINE = "django.db.backends.postgresql"
 SQLITE_ENGINE = "django.db.backends.sqlite3"
@@ -140,6 +142,12 @@ INSTALLED_APPS = [
     "scorecards.api",
     "scorecards.audit",
     "scorecards.web",
+    # After the web app, so that its templates win over allauth's.
+    "axes",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
 ]
 
 MIDDLEWARE = [
@@ -152,9 +160,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "scorecards.audit.log.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "scorecards.config.unavailable.DatabaseUnavailableMiddleware",
+    # Last, as django-axes asks: it turns a refused sign-in into the locked page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Background work (notifications, daily points, syncs) queues in the database:
@@ -205,6 +216,48 @@ LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:accounts"
 LOGOUT_REDIRECT_URL = "web:login"
 
+# Sign-in (docs/security.md). Passwords are checked by Django's own backend, after
+# django-axes, which refuses a username from an address that failed too often.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("SCORECARDS_LOGIN_FAILURE_LIMIT", default=5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(
+    minutes=env_int("SCORECARDS_LOGIN_COOLOFF_MINUTES", default=15, minimum=1)
+)
+# One person mistyping does not lock out the office behind the same address, and
+# an attacker cycling through addresses is still stopped per address.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The cool-off counts from the lockout, so "try again in 15 minutes" holds even
+# if someone keeps trying meanwhile.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "scorecards.web.signin.locked_out"
+AXES_CLIENT_IP_CALLABLE = "scorecards.web.signin.client_ip"
+# No table of every successful sign-in kept forever; the failures that count
+# towards a lockout are removed once they are older than the cool-off.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# Only safe behind a proxy that appends the address it saw to this header.
+TRUST_X_FORWARDED_FOR = env_bool("SCORECARDS_TRUST_X_FORWARDED_FOR", default=False)
+
+# Optional single sign-on through OpenID Connect, with django-allauth. Its own
+# pages for passwords and sign-up are not served: people are added by admins, or
+# arrive through the identity provider.
+SINGLE_SIGN_ON = read_single_sign_on()
+SOCIALACCOUNT_PROVIDERS = socialaccount_providers(SINGLE_SIGN_ON)
+ACCOUNT_ADAPTER = "scorecards.people.sso.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "scorecards.people.sso.SocialAccountAdapter"
+ACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+# Someone an admin added with their company email signs in as that user, when the
+# identity provider says the address is verified.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_STORE_TOKENS = False
+
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 # WhiteNoise serves from here; an empty folder beats a warning on every request
@@ -238,6 +291,10 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],
 }
+if SINGLE_SIGN_ON is not None:
+    # The sign-in button's form is answered with a redirect to the identity
+    # provider, and browsers hold a form's redirects to form-action too.
+    SECURE_CSP["form-action"].append(SINGLE_SIGN_ON.origin)
 
 # Only safe behind a proxy that sets this header itself: a client could otherwise
 # claim HTTPS on a plain connection.
@@ -307,5 +364,8 @@ LOGGING: dict[str, Any] = {
         # Django's defaults give this logger its own console handler in debug mode,
         # which would print every record twice next to ours on the root logger.
         "django": {"level": LOG_LEVEL, "propagate": True},
+        # django-axes writes a masked line for every failed password; the lockouts
+        # that matter are logged by scorecards.web.signin, with the username.
+        "axes": {"level": "ERROR"},
     },
 }

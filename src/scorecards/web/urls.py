@@ -14,6 +14,7 @@ from scorecards.web import (
     rules,
     scorecards,
     settings,
+    signin,
     surveys,
     work,
 )
@@ -60,12 +61,6 @@ urlpatterns = [
     path("campaigns/<int:campaign_id>/", surveys.campaign, name="campaign"),
     path("imports/<int:run_id>/", imports.import_run, name="import"),
     path("imports/<int:run_id>/rejects", imports.import_rejects, name="import-rejects"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="web/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("login/", signin.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]
