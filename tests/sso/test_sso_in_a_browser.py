@@ -146,3 +146,20 @@ def test_someone_an_admin_added_signs_in_as_that_user(
     # From now on pat.lee signs in through the provider only.
     pat = off_the_loop(lambda: User.objects.get(username="pat.lee"))
     assert not pat.has_usable_password()
+
+
+def test_a_deactivated_user_cannot_sign_in_through_the_provider(
+    live_server, single_sign_on, page
+):
+    def deactivate():
+        pat = add_person("pat.lee", role="csm", email="pat@acme.example")
+        pat.is_active = False
+        pat.save()
+
+    off_the_loop(deactivate)
+
+    sign_in_with_the_provider(page, live_server.url, "pat")
+
+    expect(page.get_by_role("alert")).to_contain_text("has been deactivated")
+    expect(page.locator(".session")).to_have_count(0)
+    assert off_the_loop(lambda: User.objects.count()) == 1
