@@ -19,6 +19,7 @@ from scorecards.privacy.tasks import (
     apply_retention_now,
     enqueue_due_retention,
 )
+from scorecards.scoring import tasks as scheduling
 from scorecards.scoring.models import AccountScore, PointKind, ScheduledRun, ScorePoint
 from scorecards.scoring.publish import publish
 from scorecards.scoring.rescore import rescore
@@ -205,6 +206,19 @@ def test_the_first_worker_to_look_each_day_queues_one_run(settings: Any) -> None
     assert str(task.id) == run.task_id
     assert task.task_path == "scorecards.privacy.tasks.apply_retention_now"
     assert enqueue_due_retention(now=NOW + timedelta(days=1), worker="web-2:17")
+
+
+@pytest.mark.django_db
+def test_the_schedulers_look_queues_the_retention_run(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keep(settings, comments=30)
+    # A worker's look starts by dropping stale connections; the test's is not.
+    monkeypatch.setattr(scheduling, "close_old_connections", lambda: None)
+
+    scheduling.look_once(worker="web-1:41")
+
+    assert ScheduledRun.objects.filter(job=RETENTION, day=NOW.date()).exists()
 
 
 @pytest.mark.django_db

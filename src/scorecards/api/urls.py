@@ -21,6 +21,7 @@ from scorecards.feedback.api import router as surveys
 from scorecards.imports.api import router as imports
 from scorecards.ingest.api import router as signals
 from scorecards.outcomes.api import router as outcomes
+from scorecards.privacy.api import router as privacy
 from scorecards.scoring.api import router as scoring
 
 
@@ -62,6 +63,7 @@ api.add_router("", imports)
 api.add_router("", alerts)
 api.add_router("", surveys)
 api.add_router("", outcomes)
+api.add_router("", privacy)
 api.add_router("", audit)
 
 urlpatterns = [path("", api.urls)]

@@ -16,6 +16,7 @@ from scorecards.cli import (
     importing,
     manage,
     migrate,
+    retention,
     score,
     serve,
     snapshot,
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_parser(commands)
     migrate.add_parser(commands)
     snapshot.add_parser(commands)
+    retention.add_parser(commands)
     backfill.add_parser(commands)
     importing.add_parser(commands)
     sources.add_parser(commands)
