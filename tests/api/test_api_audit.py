@@ -128,9 +128,13 @@ def test_an_entry_cannot_be_changed_or_deleted_and_rolls_back_with_its_change(db
     with pytest.raises(ReadOnlyEntry):
         entry.delete()
 
-    with pytest.raises(RuntimeError), transaction.atomic():
-        record("test.rolled_back")
-        raise RuntimeError("the change failed")
+    def failing_change() -> None:
+        with transaction.atomic():
+            record("test.rolled_back")
+            raise RuntimeError("the change failed")
+
+    with pytest.raises(RuntimeError):
+        failing_change()
     assert not AuditEntry.objects.filter(action="test.rolled_back").exists()
 
 
