@@ -296,10 +296,9 @@ def test_the_book_filters_and_sorts_on_the_30_day_trend(integrator, now):
     for key, delta, direction in (("acme", -12.0, "declining"),
                                   ("globex", 7.5, "improving"),
                                   ("initech", 1.0, "stable")):  # fmt: skip
-        AccountTrend.objects.create(
-            account=Account.objects.get(key=key), delta_30=delta,
-            direction=direction, computed_at=now,
-        )  # fmt: skip
+        AccountTrend.objects.filter(account__key=key).update(
+            delta_30=delta, direction=direction, computed_at=now
+        )
 
     declining = integrator.get("/accounts", direction="declining").json()
     by_delta = integrator.get("/accounts", sort="delta_30").json()

@@ -515,3 +515,17 @@ def test_every_page_read_from_either_end_is_the_same_book(signed_in, cast, sort)
     export = b"".join(signed_in.get(f"/accounts.csv?sort={sort}").streaming_content)
     in_order = [line.split(",")[0] for line in export.decode().splitlines()[1:]]
     assert listed == in_order
+
+
+@pytest.mark.parametrize("sort", ["delta", "-delta", "score", "-arr", "account"])
+def test_an_account_added_since_the_trends_were_computed_is_in_every_sort(
+    signed_in, cast, sort
+):
+    upsert_accounts([{"key": "acc-newest", "csm": "csm-01"}], now=NOW)
+
+    listed = keys(signed_in.get(f"/?sort={sort}"))
+
+    assert "acc-newest" in listed
+    assert len(listed) == 6
+    if sort.endswith("delta"):  # no 30-day change yet: last, with the others
+        assert listed[-3:] == ["acc-newest", "acc-silent", "acc-stray"]

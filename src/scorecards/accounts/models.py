@@ -8,9 +8,9 @@ from django.db import models
 class Account(models.Model):
     key = models.CharField(max_length=200, unique=True)
     name = models.CharField(max_length=300, blank=True)
-    segment = models.CharField(max_length=100, blank=True, db_index=True)
+    segment = models.CharField(max_length=100, blank=True)
     tier = models.CharField(max_length=100, blank=True)
-    csm = models.CharField(max_length=200, blank=True, db_index=True)
+    csm = models.CharField(max_length=200, blank=True)
     arr = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     renewal_date = models.DateField(null=True, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
@@ -19,8 +19,11 @@ class Account(models.Model):
 
     class Meta:
         ordering = ["key"]
-        # The portfolio's sorts, each with the key as the tie-break.
+        # The portfolio's filters and sorts, each with the key as the tie-break
+        # (scoring's migration 0007 adds the descending ones PostgreSQL needs).
         indexes = [
+            models.Index(fields=["segment", "key"], name="account_segment"),
+            models.Index(fields=["csm", "key"], name="account_csm"),
             models.Index(fields=["arr", "key"], name="account_arr"),
             models.Index(fields=["renewal_date", "key"], name="account_renewal"),
             models.Index(fields=["name", "key"], name="account_name"),

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 
 from scorecards.accounts.models import Account, Contact
 from scorecards.ingest.service import ItemError, RejectedBatch
+from scorecards.scoring.models import AccountTrend
 from scorecards.scoring.rescore import rescore
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,12 @@ def _upsert_accounts(
                     setattr(account, field, item[field])
 
         Account.objects.bulk_create(created)
+        # Every account has a trend row from its first upsert on, as it has a
+        # score row: the portfolio joins both as inner joins.
+        AccountTrend.objects.bulk_create(
+            [AccountTrend(account=account, computed_at=now) for account in created],
+            ignore_conflicts=True,
+        )
         Account.objects.bulk_update(updated, [*ACCOUNT_FIELDS, "updated_at"])
         rescore(Account.objects.filter(key__in=keys), now=now)
 

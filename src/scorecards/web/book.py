@@ -220,12 +220,40 @@ def ordered(accounts: QuerySet[Account], sort: str) -> QuerySet[Account]:
         ]
     else:
         order = [by(key)]
-    # Every account has a score row from its first upsert on (its status says
-    # when no scorecard applies), so the join to it is an inner one: the
-    # database may then walk an index of scores instead of sorting every row.
-    accounts = accounts.filter(score__isnull=False)
+    # Every account has a score row and a trend row from its first upsert on
+    # (the score's status says when no scorecard applies), so a sort on either
+    # joins it as an inner join: the database may then walk that table's index
+    # instead of sorting every row. Other sorts join neither: a page's ids are
+    # then read from the accounts' own indexes (see ``page_of``).
+    if key in ("score", "alerts"):
+        accounts = accounts.filter(score__isnull=False)
+    elif key == "delta":
+        accounts = accounts.filter(trend__isnull=False)
     ties = ["score__status", "score__account_id"] if key == "score" else ["key"]
-    return accounts.select_related("score", "trend").order_by(*order, *ties)
+    return accounts.order_by(*order, *ties)
+
+
+def page_of(
+    accounts: QuerySet[Account], *, start: int, stop: int, count: int
+) -> list[Account]:
+    """Rows ``start`` to ``stop`` (0-based, stop excluded) of the ``count``
+    ``accounts`` in their order, with their scores and trends.
+
+    1. The ids alone first: the rows skipped are read from an index, without
+       joining what only the page shows.
+    2. Past the middle of the book they are read from its far end, in the
+       reverse order, then turned round: the database skips at most half.
+    3. Then the page's accounts, by id, with their scores and trends.
+    """
+    if start >= stop:
+        return []
+    ids = accounts.values_list("pk", flat=True)
+    if start <= count // 2:
+        chosen = list(ids[start:stop])
+    else:
+        chosen = list(ids.reverse()[count - stop : count - start])[::-1]
+    found = Account.objects.select_related("score", "trend").in_bulk(chosen)
+    return [found[pk] for pk in chosen if pk in found]
 
 
 @dataclass(frozen=True, slots=True)

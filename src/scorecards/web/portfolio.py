@@ -130,15 +130,16 @@ class Counted(Paginator):
 
 
 def rows_of(page: Any, paginator: Counted) -> list[Account]:
-    """The page's accounts. Past the middle of the book they are read from its
-    far end, in the reverse order, then turned round: the database then skips
-    at most half the book, and the last page costs what the first does."""
+    """The page's accounts; any page costs about what the first does."""
     count = paginator.count
-    first, last = page.start_index(), page.end_index()  # 1-based, inclusive
-    if count == 0 or first <= count // 2:
-        return list(page.object_list)
-    reversed_rows = paginator.object_list.reverse()[count - last : count - first + 1]
-    return list(reversed_rows)[::-1]
+    if count == 0:
+        return []
+    return book.page_of(
+        paginator.object_list,
+        start=page.start_index() - 1,  # 1-based, inclusive
+        stop=page.end_index(),
+        count=count,
+    )
 
 
 def _summary_key(request: HttpRequest, chosen: dict[str, Any]) -> str:
@@ -261,10 +262,14 @@ def export(request: HttpRequest) -> StreamingHttpResponse:
     filters = book.Filters(request.GET)
     filters.is_valid()
     chosen = filters.cleaned_data
-    accounts = book.ordered(
-        book.filtered(chosen, access=access(request), today=now.date()),
-        chosen.get("sort") or "score",
-    ).annotate(alerting=book.open_alerts())
+    accounts = (
+        book.ordered(
+            book.filtered(chosen, access=access(request), today=now.date()),
+            chosen.get("sort") or "score",
+        )
+        .select_related("score", "trend")
+        .annotate(alerting=book.open_alerts())
+    )
     record("accounts.exported", detail={"filters": request.GET.urlencode()}, at=now)
     response = StreamingHttpResponse(
         _csv_lines(accounts), content_type="text/csv; charset=utf-8"
