@@ -21,6 +21,7 @@ from html.parser import HTMLParser
 import pytest
 from django.test import Client
 
+from scorecards.accounts.models import Account
 from scorecards.accounts.service import upsert_accounts
 from scorecards.alerts.models import AlertRule
 from scorecards.alerts.service import evaluate_all
@@ -529,3 +530,30 @@ def test_an_account_added_since_the_trends_were_computed_is_in_every_sort(
     assert len(listed) == 6
     if sort.endswith("delta"):  # no 30-day change yet: last, with the others
         assert listed[-3:] == ["acc-newest", "acc-silent", "acc-stray"]
+
+
+@pytest.mark.parametrize("sort", ["alerts", "-alerts"])
+def test_pages_sorted_by_alerts_are_the_export_in_order(signed_in, cast, sort):
+    upsert_accounts(
+        [{"key": f"acc-quiet-{n:03d}", "segment": "smb"} for n in range(120)],
+        now=NOW,
+    )
+    rule = AlertRule.objects.create(
+        name="watch", kind="grade", created_at=NOW, updated_at=NOW
+    )
+    loud = Account.objects.filter(key__startswith="acc-quiet-")[::2]
+    for account in loud:  # 60 accounts, across the page boundaries
+        rule.alerts.create(
+            account=account, state="firing", reason="test", opened_at=NOW
+        )
+
+    pages = [keys(signed_in.get(f"/?sort={sort}&page={n}")) for n in (1, 2, 3)]
+    listed = [key for page in pages for key in page]
+
+    assert [len(page) for page in pages] == [50, 50, 25]
+    loud_keys = {account.key for account in loud}
+    firing_first = [key in loud_keys for key in listed]
+    expected = sorted(firing_first, reverse=not sort.startswith("-"))
+    assert firing_first == expected
+    export = b"".join(signed_in.get(f"/accounts.csv?sort={sort}").streaming_content)
+    assert listed == [line.split(",")[0] for line in export.decode().splitlines()[1:]]

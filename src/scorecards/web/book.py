@@ -229,8 +229,40 @@ def ordered(accounts: QuerySet[Account], sort: str) -> QuerySet[Account]:
         accounts = accounts.filter(score__isnull=False)
     elif key == "delta":
         accounts = accounts.filter(trend__isnull=False)
-    ties = ["score__status", "score__account_id"] if key == "score" else ["key"]
+    by_score = key in ("score", "alerts")
+    ties = ["score__status", "score__account_id"] if by_score else ["key"]
     return accounts.order_by(*order, *ties)
+
+
+def page(
+    accounts: QuerySet[Account], sort: str, *, start: int, stop: int, count: int
+) -> list[Account]:
+    """Rows ``start`` to ``stop`` of the ``count`` ``accounts`` as ``ordered``
+    sorts them.
+
+    Sorted by open alerts, the book is two parts, each by score: the accounts
+    with an open alert, then the others ("-alerts": the other way round). Each
+    part is paged on its own, walking the scores' index, instead of checking
+    every account for alerts before sorting them all.
+    """
+    if sort.removeprefix("-") != "alerts":
+        return page_of(ordered(accounts, sort), start=start, stop=stop, count=count)
+    alerting = ordered(accounts.filter(open_alerts()), "score")
+    quiet = ordered(accounts.filter(~open_alerts()), "score")
+    # Few accounts have an open alert: they are counted, the others follow.
+    loud = alerting.count()
+    quiet_size = max(count - loud, 0)
+    parts = [(alerting, loud), (quiet, quiet_size)]
+    if sort.startswith("-"):
+        parts.reverse()
+    rows: list[Account] = []
+    offset = 0
+    for part, size in parts:
+        low, high = max(start - offset, 0), min(stop - offset, size)
+        if low < high:
+            rows += page_of(part, start=low, stop=high, count=size)
+        offset += size
+    return rows
 
 
 def page_of(

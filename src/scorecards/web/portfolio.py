@@ -88,9 +88,9 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     accounts = book.filtered(chosen, access=access(request), today=now.date())
     summary = book.kept_summary(accounts, key=_summary_key(request, chosen))
 
-    paginator = Counted(book.ordered(accounts, sort), PAGE_SIZE, count=summary.accounts)
+    paginator = Counted(accounts, PAGE_SIZE, count=summary.accounts)
     page = paginator.get_page(request.GET.get("page"))
-    shown = rows_of(page, paginator)
+    shown = rows_of(page, paginator, sort)
     context = {
         "filters": filters,
         "page": page,
@@ -129,13 +129,14 @@ class Counted(Paginator):
         self.__dict__["count"] = count  # Paginator.count is a cached property
 
 
-def rows_of(page: Any, paginator: Counted) -> list[Account]:
+def rows_of(page: Any, paginator: Counted, sort: str) -> list[Account]:
     """The page's accounts; any page costs about what the first does."""
     count = paginator.count
     if count == 0:
         return []
-    return book.page_of(
+    return book.page(
         paginator.object_list,
+        sort,
         start=page.start_index() - 1,  # 1-based, inclusive
         stop=page.end_index(),
         count=count,
