@@ -42,6 +42,12 @@ SCENARIOS = {
     "renewing in 90 days with an alert": "/?renewal_within=90&alerting=on",
     "score 40-60, page 20": "/?score_min=40&score_max=60&page=20",
     "one CSM, by renewal": "/?csm=csm-07&sort=renewal",
+    "best first": "/?sort=-score",
+    "most improved": "/?sort=-delta",
+    "by ARR, largest first, page 1000": "/?sort=-arr&page=1000",
+    "by segment, page 700": "/?sort=segment&page=700",
+    "open alerts first": "/?sort=alerts",
+    "improving, by renewal, latest first": "/?direction=improving&sort=-renewal",
 }
 SEGMENTS = ["strategic", "enterprise", "mid_market", "smb"]
 GRADES = [(70, "healthy"), (40, "watch"), (0, "at_risk")]
