@@ -44,6 +44,9 @@ def walk(patterns: list[Any], prefix: str = "", ns: str = "") -> Iterator[Any]:
 def concrete(route: str) -> str:
     """A URL for a route: 1 for a number, ``x`` for any other parameter."""
     route = re.sub(r"<int:\w+>|\{\w+_id\}|\{number\}|\{position\}", "1", route)
+    # A regular expression's anchors go, and each named group becomes x.
+    route = route.replace("^", "").replace("$", "")
+    route = re.sub(r"\(\?P<\w+>[^)]*\)", "x", route)
     return re.sub(r"<(?:\w+:)?\w+>|\{\w+\}", "x", route)
 
 
@@ -157,6 +160,13 @@ def sign_in(client: Client, url: str) -> None:
     assert client.get(url).status_code == 200
 
 
+def single_sign_on(client: Client, url: str) -> None:
+    # Starting a sign-in or coming back from the provider: with no provider
+    # configured (or one not named so) there is nothing there.
+    assert client.get(url).status_code == 404
+    assert client.post(url).status_code == 404
+
+
 def sign_out(client: Client, url: str) -> None:
     assert client.get(url).status_code == 405
     assert client.post(url).status_code == 302
@@ -177,6 +187,8 @@ PUBLIC: dict[str, Callable[[Client, str], None]] = {
     "feedback:thanks": survey_page,
     "feedback:unsubscribe": survey_page,
     "web:login": sign_in,
+    "openid_connect_login": single_sign_on,
+    "openid_connect_callback": single_sign_on,
     "web:logout": sign_out,
 }
 
