@@ -247,10 +247,12 @@ def page(
     """
     if sort.removeprefix("-") != "alerts":
         return page_of(ordered(accounts, sort), start=start, stop=stop, count=count)
-    alerting = ordered(accounts.filter(open_alerts()), "score")
+    # Few accounts have an open alert: they are found from the alerts' side
+    # and counted, and the others follow.
+    firing = Alert.objects.filter(state=AlertState.FIRING).values("account_id")
+    loud = accounts.filter(pk__in=firing).count()
+    alerting = ordered(accounts.filter(pk__in=firing), "score")
     quiet = ordered(accounts.filter(~open_alerts()), "score")
-    # Few accounts have an open alert: they are counted, the others follow.
-    loud = alerting.count()
     quiet_size = max(count - loud, 0)
     parts = [(alerting, loud), (quiet, quiet_size)]
     if sort.startswith("-"):
