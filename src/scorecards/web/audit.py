@@ -26,7 +26,7 @@ class FilterForm(forms.Form):
 
 
 def _filters(request: HttpRequest) -> tuple[FilterForm, Filters]:
-    form = FilterForm(request.GET or None)
+    form = FilterForm(request.GET or None, label_suffix="")
     if not form.is_valid():
         return form, Filters()
     return form, Filters(**form.cleaned_data)
