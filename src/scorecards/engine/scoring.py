@@ -92,7 +92,7 @@ class AccountScore:
 
 
 @dataclass(frozen=True, slots=True)
-class _Leaf:
+class Leaf:
     """A criterion evaluated on its own, before weights are known."""
 
     raw: float | None
@@ -143,6 +143,23 @@ def score_account(
         )
         for path, criterion in scorecard.leaves()
     }
+    return score_leaves(scorecard, leaves, as_of=as_of, overrides=overrides)
+
+
+def score_leaves(
+    scorecard: Scorecard,
+    leaves: Mapping[str, Leaf],
+    *,
+    as_of: datetime,
+    overrides: Mapping[str, float] | None = None,
+) -> AccountScore:
+    """The score from criteria already evaluated, one Leaf per leaf path of
+    ``scorecard``: weights, groups, coverage, grade and overrides.
+
+    A criterion's evaluation does not depend on its weight, so a scorecard
+    that only reweighs or regrades can reuse the leaves of an earlier one.
+    """
+    leaves = dict(leaves)
     for path, value in (overrides or {}).items():
         if path in leaves:
             leaves[path] = replace(
@@ -195,7 +212,7 @@ def evaluate_criterion(
     *,
     t: float,
     roles: Mapping[str, str],
-) -> _Leaf:
+) -> Leaf:
     """Window, aggregate, missing rule, normalize and staleness for one criterion."""
     window, latest_at = _window(criterion, series, t)
     raw, count = criterion.aggregate(window, roles)
@@ -210,16 +227,16 @@ def evaluate_criterion(
 
     match (missing, criterion.missing):
         case (False, _) if raw is not None:
-            return _Leaf(
+            return Leaf(
                 raw, criterion.normalize(raw), count, latest_at, stale, False, False
             )
         case (True, FillValue(value=value)):
             score = criterion.normalize(value)
-            return _Leaf(value, score, count, latest_at, stale, True, True)
+            return Leaf(value, score, count, latest_at, stale, True, True)
         case (True, FillScore(score=score)):
-            return _Leaf(None, score, count, latest_at, stale, True, True)
+            return Leaf(None, score, count, latest_at, stale, True, True)
         case _:
-            return _Leaf(None, None, count, latest_at, stale, True, False)
+            return Leaf(None, None, count, latest_at, stale, True, False)
 
 
 def _window(
@@ -246,7 +263,7 @@ def _window(
 
 def _roll_up(
     items: tuple[Item, ...],
-    leaves: Mapping[str, _Leaf],
+    leaves: Mapping[str, Leaf],
     nodes: dict[str, _Node],
     prefix: str,
 ) -> _Node:
@@ -277,7 +294,7 @@ def _roll_up(
 
 def _effective_shares(
     items: tuple[Item, ...],
-    leaves: Mapping[str, _Leaf],
+    leaves: Mapping[str, Leaf],
     nodes: Mapping[str, _Node],
     prefix: str = "",
     share: float = 1.0,
@@ -316,7 +333,7 @@ def _groups(items: tuple[Item, ...], prefix: str) -> list[tuple[str, Group]]:
 
 
 def _criterion_score(
-    path: str, criterion: Criterion, leaf: _Leaf, share: float | None
+    path: str, criterion: Criterion, leaf: Leaf, share: float | None
 ) -> CriterionScore:
     contribution = None
     if share is not None and leaf.score is not None:
