@@ -25,6 +25,7 @@ from reliability_helpers import (
 from scorecards.accounts.models import Account
 from scorecards.api.tokens import create_token
 from scorecards.imports.models import ImportRun
+from scorecards.imports.runs import SILENCE, mark_interrupted
 from scorecards.ingest.models import Signal
 from scorecards.testing.database import database_url
 from scorecards.testing.liveserver import (
@@ -178,6 +179,11 @@ def test_a_worker_killed_during_an_import_leaves_every_row_once_after_sending_ag
         kill_group(worker)
     killed_at = Signal.objects.count()
     assert 0 < killed_at < ROWS, "the import was not stopped halfway"
+    # Once silent long enough, the scheduler marks the killed run failed.
+    killed_run = queued.json()["id"]
+    assert ImportRun.objects.get(pk=killed_run).status == "running"
+    assert mark_interrupted(now=datetime.now(UTC) + SILENCE * 2) == 1
+    assert ImportRun.objects.get(pk=killed_run).status == "failed"
 
     again = service.call("POST", "/api/v1/signals/import", upload, headers=headers)
     assert again.status == 202, again.body

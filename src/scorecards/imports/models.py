@@ -29,6 +29,9 @@ class ImportRun(models.Model):
     rejects_file = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
+    # Moved on every few seconds while the import runs: a run silent for long
+    # lost its process (see ``runs.mark_interrupted``).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

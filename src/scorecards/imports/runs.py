@@ -7,12 +7,13 @@ from where, asked by whom, and what it did.
 import logging
 import shutil
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
 from django.tasks import task
 
@@ -64,16 +65,32 @@ def start_run(
     return run
 
 
+# How often a running import says it is alive, and how long a silence means
+# its process is gone (killed, or its machine restarted).
+HEARTBEAT = timedelta(seconds=15)
+SILENCE = timedelta(minutes=5)
+INTERRUPTED = (
+    "stopped: the process running it ended before it finished (killed or "
+    "restarted). The rows stored so far are kept; import the same file again "
+    "and they are counted as already stored."
+)
+
+
 def execute(
     run: ImportRun, path: Path, options: Options, *, progress: Progress | None = None
 ) -> Report:
     """Run the import ``run`` describes on ``path``, recording how it went."""
     now = datetime.now(UTC)
-    run.status, run.started_at = ImportStatus.RUNNING, now
-    run.save(update_fields=["status", "started_at"])
+    run.status, run.started_at, run.heartbeat_at = ImportStatus.RUNNING, now, now
+    run.save(update_fields=["status", "started_at", "heartbeat_at"])
     try:
         report = import_file(
-            run.kind, path, options, now=now, name=run.file_name, progress=progress
+            run.kind,
+            path,
+            options,
+            now=now,
+            name=run.file_name,
+            progress=_beating(run, progress),
         )
     except ImportFailed as error:
         _end(run, ImportStatus.FAILED, error=str(error))
@@ -87,6 +104,50 @@ def execute(
     run.rejects_file = report.rejects or ""
     _end(run, ImportStatus.REFUSED if refused else ImportStatus.DONE)
     return report
+
+
+def _beating(run: ImportRun, progress: Progress | None) -> Progress:
+    """``progress``, and the run's heartbeat moved on every HEARTBEAT."""
+    last = datetime.now(UTC)
+
+    def report(phase: str, done: int, total: int) -> None:
+        nonlocal last
+        now = datetime.now(UTC)
+        if now - last >= HEARTBEAT:
+            ImportRun.objects.filter(pk=run.pk).update(heartbeat_at=now)
+            last = now
+        if progress is not None:
+            progress(phase, done, total)
+
+    return report
+
+
+def mark_interrupted(*, now: datetime) -> int:
+    """Mark failed the runs whose process is gone: running, and silent for
+    SILENCE. Returns how many. The scheduler looks every minute."""
+    silent = now - SILENCE
+    last_heard = Coalesce("heartbeat_at", "started_at", "created_at")
+    stale = ImportRun.objects.alias(last_heard=last_heard).filter(
+        status=ImportStatus.RUNNING, last_heard__lt=silent
+    )
+    count = 0
+    for run in stale:
+        with transaction.atomic():
+            # One update claims it, so two schedulers mark it once.
+            if not ImportRun.objects.filter(
+                pk=run.pk, status=ImportStatus.RUNNING
+            ).update(status=ImportStatus.FAILED, error=INTERRUPTED, finished_at=now):
+                continue
+            record(
+                "import.finished",
+                target=f"import:{run.pk}",
+                after={"status": ImportStatus.FAILED.value, "error": INTERRUPTED},
+                detail={"requested_by": run.requested_by, "interrupted": True},
+                at=now,
+            )
+        logger.warning("import %d was interrupted: its process is gone", run.pk)
+        count += 1
+    return count
 
 
 def _end(run: ImportRun, status: ImportStatus, *, error: str = "") -> None:

@@ -143,6 +143,7 @@ def run_scheduler(*, worker: str, stop: threading.Event) -> None:
 def look_once(*, worker: str) -> None:
     from scorecards.alerts.tasks import look_once as look_at_alerts
     from scorecards.feedback.tasks import look_once as look_at_surveys
+    from scorecards.imports.runs import mark_interrupted
     from scorecards.privacy.tasks import enqueue_due_retention
     from scorecards.scoring.overrides import end_expired
     from scorecards.sources.salesforce import enqueue_due_syncs
@@ -156,6 +157,7 @@ def look_once(*, worker: str) -> None:
         ("the alerts", lambda: look_at_alerts(now=now)),
         ("the surveys", lambda: look_at_surveys(now=now)),
         ("the retention run", lambda: enqueue_due_retention(now=now, worker=worker)),
+        ("the interrupted imports", lambda: mark_interrupted(now=now)),
     )
     for what, job in jobs:
         try:
