@@ -161,9 +161,10 @@ def _under_draft(
     stored_versions = ScorecardVersion.objects.in_bulk(
         {score.version_id for a in accounts if (score := stored_score(a))} - {None}
     )
+    # Which places keep their rules depends on the version only, not the account.
+    same = {pk: _same_rules(card, version) for pk, version in stored_versions.items()}
     kept = {
-        account.pk: _kept_leaves(card, stored_score(account), stored_versions)
-        for account in accounts
+        account.pk: _kept_leaves(stored_score(account), same) for account in accounts
     }
     wanted = {
         account.pk: [
@@ -197,26 +198,30 @@ def _under_draft(
         yield account, result, True
 
 
+def _same_rules(card: engine.Scorecard, version: ScorecardVersion) -> frozenset[str]:
+    """The places where the draft ``card`` has a criterion with the rules of
+    the one ``version`` has there."""
+    before = dict(parsed(version).leaves())
+    return frozenset(
+        path
+        for path, criterion in card.leaves()
+        if path in before and _rules(before[path]) == _rules(criterion)
+    )
+
+
 def _kept_leaves(
-    card: engine.Scorecard,
-    stored: AccountScore | None,
-    versions: dict[int, ScorecardVersion],
+    stored: AccountScore | None, same: dict[int, frozenset[str]]
 ) -> dict[str, engine.Leaf]:
-    """The stored evaluations the draft ``card`` can keep: same place, same
-    rules. One set by hand is evaluated afresh, as the override may have ended."""
-    if stored is None or stored.version_id not in versions:
+    """The stored evaluations the draft can keep: same place, same rules. One
+    set by hand is evaluated afresh, as the override may have ended."""
+    if stored is None or stored.version_id not in same:
         return {}
-    before = dict(parsed(versions[stored.version_id]).leaves())
-    evaluated = {item["path"]: item for item in stored.criteria}
-    kept = {}
-    for path, criterion in card.leaves():
-        earlier = before.get(path)
-        item = evaluated.get(path)
-        if earlier is None or item is None or item.get("overridden"):
-            continue
-        if _rules(earlier) == _rules(criterion):
-            kept[path] = stored_leaf(item)
-    return kept
+    places = same[stored.version_id]
+    return {
+        item["path"]: stored_leaf(item)
+        for item in stored.criteria
+        if item["path"] in places and not item.get("overridden")
+    }
 
 
 def _rules(criterion: engine.Criterion) -> engine.Criterion:
