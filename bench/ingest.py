@@ -41,6 +41,8 @@ BIN = Path(sys.executable).parent
 NOW = datetime.now(UTC).replace(microsecond=0)
 BATCH = 1000
 CLIENTS = 2
+# Other clients' signals per second while freshness is measured.
+BACKGROUND_RATE = 2000
 
 
 class Api:
@@ -174,6 +176,44 @@ def copy_baseline(url: str, rows: list[dict[str, Any]]) -> float:
         return time.perf_counter() - started
 
 
+class BackgroundLoad(threading.Thread):
+    """Posts ``rows`` again, under another source, at BACKGROUND_RATE signals
+    a second in batches of BATCH, until stopped: the other clients of a busy
+    service while freshness is measured."""
+
+    def __init__(self, api: Api, rows: list[dict[str, Any]]) -> None:
+        super().__init__(daemon=True)
+        self.api = api
+        self.bodies = [
+            json.dumps(
+                {"signals": [{**row, "source": "background"}
+                             for row in rows[i : i + BATCH]]}
+            ).encode()
+            for i in range(0, len(rows), BATCH)
+        ]  # fmt: skip
+        self.halt = threading.Event()
+        self.sent = 0
+        self.seconds = 0.0
+
+    def run(self) -> None:
+        started = time.perf_counter()
+        for n, body in enumerate(self.bodies):
+            if self.halt.is_set():
+                break
+            self.api.call("POST", "/signals", body)
+            self.sent += BATCH
+            pause = started + (n + 1) * BATCH / BACKGROUND_RATE - time.perf_counter()
+            if pause > 0:
+                self.halt.wait(pause)
+        self.seconds = time.perf_counter() - started
+
+    def stop(self) -> float:
+        """Stop; returns the rate it kept up."""
+        self.halt.set()
+        self.join()
+        return self.sent / self.seconds if self.seconds else 0.0
+
+
 def freshness(api: Api, book: list[Any], count: int = 100) -> tuple[list[float], int]:
     """POST latencies of small batches, and how many reads right after were stale."""
     latencies, stale = [], 0
@@ -248,14 +288,17 @@ def main() -> None:
             seconds = post_all(api, part)
             results.append((label, len(part), seconds))
         copy_seconds = copy_baseline(url, rows)
+        load = BackgroundLoad(api, live)
+        load.start()
         latencies, stale = freshness(api, book)
+        background = load.stop()
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=60)
         cluster.stop()
 
-    report(accounts, len(rows), results, copy_seconds, latencies, stale)
+    report(accounts, len(rows), results, copy_seconds, latencies, stale, background)
 
 
 def report(
@@ -265,6 +308,7 @@ def report(
     copy_seconds: float,
     latencies: list[float],
     stale: int,
+    background: float,
 ) -> None:
     lines = [
         "| job | size | throughput | target |",
@@ -281,7 +325,8 @@ def report(
     )
     quantiles = statistics.quantiles(latencies, n=100)
     lines.append(
-        f"| POST of 100 signals, then GET the account | {len(latencies)} times | "
+        f"| POST of 100 signals, then GET the account, under {background:,.0f} "
+        f"signals/s of other load | {len(latencies)} times | "
         f"p50 {quantiles[49] * 1000:.0f} ms, p99 {quantiles[98] * 1000:.0f} ms; "
         f"stale reads: {stale} | p99 <= 100 ms; 0 stale |"
     )
