@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/daily_points.py
 	$(BIN)/python bench/csv_import.py
 	$(BIN)/python bench/backfill.py
+	$(BIN)/python bench/scoring_vs_duckdb.py
 	$(BIN)/python bench/portfolio_page.py
 
 install: $(STAMP)
