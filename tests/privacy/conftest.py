@@ -42,6 +42,7 @@ from scorecards.sources.models import Membership, ProductEvent, Source
 def fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
     """Forget scorecards parsed by earlier tests: SQLite reuses a rolled-back id."""
     monkeypatch.setattr(scorecards_module, "_parsed", {}, raising=False)
+    monkeypatch.setattr(scorecards_module, "_loaded", {}, raising=False)
 
 
 @pytest.fixture(autouse=True)

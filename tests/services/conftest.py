@@ -150,6 +150,7 @@ def fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
     process, and a rolled-back test frees its keys for the next test on SQLite.
     """
     monkeypatch.setattr(scorecards_module, "_parsed", {}, raising=False)
+    monkeypatch.setattr(scorecards_module, "_loaded", {}, raising=False)
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,9 @@
 from datetime import timedelta, timezone
 
 import pytest
+from django.db import transaction
 
+from scorecards.ingest import service
 from scorecards.ingest.models import Signal
 from scorecards.ingest.service import (
     MAX_BATCH,
@@ -202,3 +204,39 @@ def test_of_repeats_in_a_replacing_batch_the_last_counts(cast, signal, clock):
     ingest_signals(batch, now=clock.now, replace=True)
 
     assert Signal.objects.get(external_id="resp-1").value == 2
+
+
+def test_an_account_deleted_while_its_batch_is_read_refuses_the_batch(
+    cast, signal, clock, monkeypatch
+):
+    # The database does not check a signal's account; the service does, after
+    # locking the accounts. Here the account goes between reading the batch's
+    # references and locking them, as a concurrent erasure could make it go.
+    resolve = service._resolve
+
+    def resolve_then_delete(items):
+        found = resolve(items)
+        cast.globex.delete()
+        return found
+
+    monkeypatch.setattr(service, "_resolve", resolve_then_delete)
+    batch = [signal("acme", "qbr_score", 4), signal("globex", "qbr_score", 3)]
+
+    with pytest.raises(RejectedBatch) as refused:
+        ingest_signals(batch, now=clock.now)
+
+    assert refused.value.errors == [ItemError(1, "account", "unknown account 'globex'")]
+    assert not Signal.objects.exists()
+
+
+def test_storing_signals_of_an_account_that_is_gone_stores_none(cast, signal, clock):
+    row = service.SignalRow(
+        cast.acme.pk, None, "qbr_score", 4.0, clock.now, clock.now, "api", "q1"
+    )
+    gone = row._replace(account_id=cast.acme.pk + 1000, external_id="q2")
+
+    with pytest.raises(service.AccountsGone), transaction.atomic():
+        service.insert_signals([row, gone])
+
+    assert not Signal.objects.exists()
+    assert service.insert_signals([row]) == [cast.acme.pk]

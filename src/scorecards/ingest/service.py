@@ -12,7 +12,7 @@ from scorecards.accounts.models import Account, Contact
 from scorecards.engine.signals import Signal as EngineSignal
 from scorecards.engine.signals import derived_id
 from scorecards.ingest.models import Signal
-from scorecards.lib.pgcopy import staged_insert
+from scorecards.lib.pgbulk import bulk_insert
 from scorecards.scoring.rescore import rescore
 
 logger = logging.getLogger(__name__)
@@ -81,15 +81,30 @@ def ingest_signals(
             ids = set(accounts.values())
         locked = Account.objects.select_for_update().filter(pk__in=ids)
         by_pk = {account.pk: account for account in locked.order_by("pk")}
+        _refuse_gone(items, accounts, ids - by_pk.keys())
         if replace:
             stored, touched = _replace_signals(rows, earlier, now)
         else:
-            stored = insert_signals(rows)
+            stored = insert_signals(rows, locked=True)
             touched = set(stored)
         if touched:
             rescore([by_pk[pk] for pk in sorted(touched)], now=now)
 
     return IngestResult(len(stored), len(items) - len(stored), len(touched))
+
+
+def _refuse_gone(
+    items: Sequence[IncomingSignal], accounts: dict[str, int], gone: set[int]
+) -> None:
+    """Refuse the batch if an account it names was deleted since it was read."""
+    if gone:
+        raise RejectedBatch(
+            [
+                ItemError(index, "account", f"unknown account {item.account!r}")
+                for index, item in enumerate(items)
+                if accounts[item.account] in gone
+            ]
+        )
 
 
 def _stored_signals(rows: Sequence["SignalRow"]) -> dict[tuple[str, str], Signal]:
@@ -111,7 +126,7 @@ def _replace_signals(
     account of each row stored or changed, and every account touched (a signal
     moved to another account touches both)."""
     new = [row for row in rows if (row.source, row.external_id) not in earlier]
-    stored = insert_signals(new)
+    stored = insert_signals(new, locked=True)
     touched = set(stored)
     changed = []
     for row in rows:
@@ -143,7 +158,9 @@ def store_signals(
     accounts, contacts = _resolve(items)
     with transaction.atomic():
         rows = _new_rows(items, accounts, contacts, now, default_source)
-        return Stored(set(accounts.values()), insert_signals(rows))
+        ids = set(accounts.values())
+        _refuse_gone(items, accounts, ids - _keep(ids))
+        return Stored(set(accounts.values()), insert_signals(rows, locked=True))
 
 
 def check_references(items: Sequence[IncomingSignal]) -> list[ItemError]:
@@ -166,7 +183,9 @@ def _resolve(
         for account_id, key, pk in Contact.objects.filter(
             account_id__in={accounts[key] for key, _ in wanted if key in accounts},
             key__in={contact for _, contact in wanted},
-        ).values_list("account_id", "key", "pk")
+        )
+        .order_by()
+        .values_list("account_id", "key", "pk")
     }
 
     errors = []
@@ -231,12 +250,43 @@ def _new_rows(
     return rows
 
 
-def insert_signals(rows: Sequence[SignalRow]) -> list[int]:
+def _keep(ids: set[int]) -> set[int]:
+    """Of these accounts, the ones that exist, locked until the transaction
+    ends so that none can be deleted under signals being stored (the database
+    does not check a signal's account: see the model). FOR KEY SHARE lets
+    other batches for the same accounts go on; deleting one waits."""
+    if connection.vendor != "postgresql":  # one writer at a time: nothing to lock
+        return set(Account.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    table = Account._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE",
+            [sorted(ids)],
+        )
+        return {pk for (pk,) in cursor.fetchall()}
+
+
+class AccountsGone(Exception):
+    """Signals for accounts that do not exist (any more)."""
+
+
+def insert_signals(rows: Sequence[SignalRow], *, locked: bool = False) -> list[int]:
     """Insert rows in order, skipping any (source, id) already stored; return the
-    account of each row stored."""
+    account of each row stored.
+
+    The rows' accounts must exist and, unless ``locked`` says the caller holds
+    them locked, are locked here against being deleted before commit.
+    """
+    if not locked:
+        if not connection.in_atomic_block:
+            raise RuntimeError("insert_signals needs a transaction to hold its locks")
+        ids = {row.account_id for row in rows}
+        gone = ids - _keep(ids)
+        if gone:
+            raise AccountsGone(f"no account with id {min(gone)}")
     if connection.vendor == "postgresql":
-        stored = staged_insert(
-            table=Signal._meta.db_table,
+        stored = bulk_insert(
+            Signal,
             columns=SignalRow._fields,
             rows=rows,
             on_conflict="ON CONFLICT (source, external_id) DO NOTHING",

@@ -5,7 +5,6 @@ after new data, a newly published scorecard, the daily point and scores as of
 a past moment.
 """
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from scorecards import engine
 from scorecards.accounts.models import Account, Contact
 from scorecards.engine.serialize import criterion_json
 from scorecards.ingest.models import Signal
-from scorecards.lib.pgcopy import staged_insert
+from scorecards.lib.pgbulk import bulk_insert
 from scorecards.scoring.models import (
     AccountScore,
     Override,
@@ -182,8 +181,10 @@ def overrides_at(ids: list[int], as_of: datetime) -> dict[int, dict[str, float]]
 
 def roles_of(ids: list[int]) -> dict[int, dict[str, str]]:
     roles: dict[int, dict[str, str]] = {}
-    rows = Contact.objects.filter(account_id__in=ids).values_list(
-        "account_id", "pk", "role"
+    rows = (
+        Contact.objects.filter(account_id__in=ids)
+        .order_by()
+        .values_list("account_id", "pk", "role")
     )
     for account_id, contact_id, role in rows:
         roles.setdefault(account_id, {})[str(contact_id)] = role
@@ -238,25 +239,21 @@ def _write_scores(rows: list[AccountScore], points: list[ScorePoint]) -> None:
         return
 
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in _SCORE_COLUMNS[1:])
-    staged_insert(
-        table=AccountScore._meta.db_table,
+    bulk_insert(
+        AccountScore,
         columns=_SCORE_COLUMNS,
         rows=(_values(row, _SCORE_COLUMNS) for row in rows),
         on_conflict=f"ON CONFLICT (account_id) DO UPDATE SET {updates}",
     )
-    staged_insert(
-        table=ScorePoint._meta.db_table,
+    bulk_insert(
+        ScorePoint,
         columns=_POINT_COLUMNS,
         rows=(_values(point, _POINT_COLUMNS) for point in points),
     )
 
 
 def _values(row: AccountScore | ScorePoint, columns: Sequence[str]) -> list[object]:
-    values = [getattr(row, name) for name in columns]
-    if "criteria" in columns:
-        index = columns.index("criteria")
-        values[index] = json.dumps(values[index])  # COPY takes JSON as text
-    return values
+    return [getattr(row, name) for name in columns]
 
 
 def _score_row(item: Scored, now: datetime) -> AccountScore:

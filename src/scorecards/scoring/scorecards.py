@@ -73,12 +73,23 @@ def publish_scorecard(
     return version
 
 
+# The current versions as loaded, by (id, source) as in _parsed: every batch
+# of signals asks which versions are current, and most of that answer (the
+# definition's JSON, the scorecard row) never changes.
+_loaded: dict[tuple[int, str], ScorecardVersion] = {}
+
+
 def current_versions() -> list[ScorecardVersion]:
-    return list(
-        ScorecardVersion.objects.filter(
-            pk__in=Scorecard.objects.values("current")
-        ).select_related("scorecard")
+    """The version each scorecard is under now. Treat them as read-only: they
+    are shared by every caller in the process."""
+    current = ScorecardVersion.objects.filter(
+        pk__in=Scorecard.objects.values("current")
     )
+    keys = list(current.order_by("pk").values_list("pk", "source"))
+    if any(key not in _loaded for key in keys):
+        for version in current.select_related("scorecard"):
+            _loaded[(version.pk, version.source)] = version
+    return [_loaded[key] for key in keys]
 
 
 def versions_at(moment: datetime) -> list[ScorecardVersion]:
