@@ -13,6 +13,7 @@ from scorecards.engine.signals import Signal as EngineSignal
 from scorecards.engine.signals import derived_id
 from scorecards.ingest.models import Signal
 from scorecards.lib.pgbulk import bulk_insert
+from scorecards.lib.retry import retry_deadlocks
 from scorecards.scoring.rescore import rescore
 
 logger = logging.getLogger(__name__)
@@ -56,41 +57,68 @@ def ingest_signals(
     """Store a batch of signals and re-score the accounts they touch.
 
     1. Resolve every account and contact; any unknown one refuses the batch.
-    2. Lock the touched accounts (in id order, so two batches cannot deadlock)
-       so concurrent batches for one account score one after the other.
-    3. Skip signals whose (source, id) is already stored or repeated in the
+    2. Skip signals whose (source, id) is already stored or repeated in the
        batch; store the rest. With ``replace``, a signal whose (source, id) is
        stored replaces it instead (an answer edited at its source), and of
        repeats in the batch the last one counts.
+    3. Lock the batch's accounts (in id order, so two batches cannot deadlock
+       on them) so that concurrent batches for one account score one after
+       the other, each seeing what the one before it committed. An account
+       deleted meanwhile refuses the batch.
     4. Re-score the accounts that received something, in the same transaction.
+
+    New signals are stored before the locks are taken, so batches for the same
+    accounts store side by side and wait only for each other's re-scoring.
+    Replacing signals locks first: what it overwrites must not move under it.
     """
     if len(items) > MAX_BATCH:
         message = f"at most {MAX_BATCH} signals per batch, got {len(items)}"
         raise RejectedBatch([ItemError(-1, "signals", message)])
 
     accounts, contacts = _resolve(items)
+    if connection.in_atomic_block:  # the caller's transaction: it decides
+        return _ingest(items, accounts, contacts, now, default_source, replace)
+    return retry_deadlocks(
+        lambda: _ingest(items, accounts, contacts, now, default_source, replace)
+    )
 
+
+def _ingest(
+    items: Sequence[IncomingSignal],
+    accounts: dict[str, int],
+    contacts: dict[tuple[int, str], int],
+    now: datetime,
+    default_source: str,
+    replace: bool,
+) -> IngestResult:
     with transaction.atomic():
         if replace:
             rows = _new_rows(items[::-1], accounts, contacts, now, default_source)
             rows.reverse()
             earlier = _stored_signals(rows)
             ids = {*accounts.values(), *(s.account_id for s in earlier.values())}
-        else:
-            rows = _new_rows(items, accounts, contacts, now, default_source)
-            ids = set(accounts.values())
-        locked = Account.objects.select_for_update().filter(pk__in=ids)
-        by_pk = {account.pk: account for account in locked.order_by("pk")}
-        _refuse_gone(items, accounts, ids - by_pk.keys())
-        if replace:
+            by_pk = _lock(ids)
+            _refuse_gone(items, accounts, ids - by_pk.keys())
             stored, touched = _replace_signals(rows, earlier, now)
         else:
-            stored = insert_signals(rows, locked=True)
+            rows = _new_rows(items, accounts, contacts, now, default_source)
+            stored = insert_signals(rows, checked=True)
+            ids = set(accounts.values())
+            by_pk = _lock(ids)
+            _refuse_gone(items, accounts, ids - by_pk.keys())
             touched = set(stored)
         if touched:
             rescore([by_pk[pk] for pk in sorted(touched)], now=now)
 
     return IngestResult(len(stored), len(items) - len(stored), len(touched))
+
+
+def _lock(ids: set[int]) -> dict[int, Account]:
+    """The accounts that still exist, locked for re-scoring until commit. NO KEY
+    UPDATE, on PostgreSQL, leaves their keys alone: an import holding them
+    FOR KEY SHARE (``_keep``) does not have to wait."""
+    locked = Account.objects.select_for_update(no_key=True).filter(pk__in=ids)
+    return {account.pk: account for account in locked.order_by("pk")}
 
 
 def _refuse_gone(
@@ -126,7 +154,7 @@ def _replace_signals(
     account of each row stored or changed, and every account touched (a signal
     moved to another account touches both)."""
     new = [row for row in rows if (row.source, row.external_id) not in earlier]
-    stored = insert_signals(new, locked=True)
+    stored = insert_signals(new, checked=True)
     touched = set(stored)
     changed = []
     for row in rows:
@@ -160,7 +188,7 @@ def store_signals(
         rows = _new_rows(items, accounts, contacts, now, default_source)
         ids = set(accounts.values())
         _refuse_gone(items, accounts, ids - _keep(ids))
-        return Stored(set(accounts.values()), insert_signals(rows, locked=True))
+        return Stored(set(accounts.values()), insert_signals(rows, checked=True))
 
 
 def check_references(items: Sequence[IncomingSignal]) -> list[ItemError]:
@@ -270,14 +298,15 @@ class AccountsGone(Exception):
     """Signals for accounts that do not exist (any more)."""
 
 
-def insert_signals(rows: Sequence[SignalRow], *, locked: bool = False) -> list[int]:
+def insert_signals(rows: Sequence[SignalRow], *, checked: bool = False) -> list[int]:
     """Insert rows in order, skipping any (source, id) already stored; return the
     account of each row stored.
 
-    The rows' accounts must exist and, unless ``locked`` says the caller holds
-    them locked, are locked here against being deleted before commit.
+    The rows' accounts must exist. Unless the caller says it has ``checked``
+    them (or will, before its transaction commits), they are checked here and
+    locked against being deleted until commit.
     """
-    if not locked:
+    if not checked:
         if not connection.in_atomic_block:
             raise RuntimeError("insert_signals needs a transaction to hold its locks")
         ids = {row.account_id for row in rows}
