@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scorecards.engine import (
+    OVERRIDE_TOTAL,
     AccountScore,
     History,
     HistoryBuilder,
@@ -23,9 +24,12 @@ from scorecards.engine import (
     Signal,
     Status,
     build_scorecard,
+    evaluate_criterion,
     explain_change,
     histories_by_account,
     score_account,
+    score_leaves,
+    summarize_leaves,
 )
 from scorecards.engine.stakeholder import capped_shares, stakeholder_raw
 
@@ -298,6 +302,44 @@ def test_contributions_add_up_to_the_total(scorecard, received, roles):
     contributions = sum(c.contribution for c in present)
     assert is_close(contributions, result.total)
     assert is_close(sum(c.share for c in present), 1.0)
+
+
+@quick
+@given(
+    scorecard=scorecards,
+    received=signal_lists,
+    roles=contact_roles,
+    total_by_hand=st.one_of(st.none(), scores_0_to_100),
+    data=st.data(),
+)
+def test_a_summary_from_leaf_scores_alone_says_what_the_full_score_says(
+    scorecard, received, roles, total_by_hand, data
+):
+    # A preview rolls up stored leaf scores with summarize_leaves; publishing
+    # scores with score_leaves. Both must agree on status, total and grade.
+    history = histories_by_account(received).get("acme", History())
+    t = AS_OF.timestamp()
+    leaves = {
+        path: evaluate_criterion(criterion, history[criterion.metric], t=t, roles=roles)
+        for path, criterion in scorecard.leaves()
+    }
+    paths = sorted(leaves)
+    by_hand = data.draw(st.dictionaries(st.sampled_from(paths), scores_0_to_100))
+    if total_by_hand is not None:
+        by_hand[OVERRIDE_TOTAL] = total_by_hand
+
+    full = score_leaves(scorecard, leaves, as_of=AS_OF, overrides=by_hand)
+    summary = summarize_leaves(
+        scorecard,
+        {path: leaf.score for path, leaf in leaves.items()},
+        overrides=by_hand,
+    )
+
+    assert (summary.status, summary.total, summary.grade) == (
+        full.status,
+        full.total,
+        full.grade,
+    )
 
 
 @quick

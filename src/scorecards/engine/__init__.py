@@ -33,9 +33,11 @@ from scorecards.engine.scoring import (
     GroupScore,
     Leaf,
     Status,
+    Summary,
     evaluate_criterion,
     score_account,
     score_leaves,
+    summarize_leaves,
     unscored,
 )
 from scorecards.engine.signals import (
@@ -66,6 +68,7 @@ __all__ = [
     "ScorecardError",
     "Signal",
     "Status",
+    "Summary",
     "build_scorecard",
     "choose_scorecard",
     "decode_scorecard",
@@ -80,6 +83,7 @@ __all__ = [
     "score_account",
     "score_leaves",
     "score_portfolio",
+    "summarize_leaves",
     "to_timestamp",
     "unscored",
 ]

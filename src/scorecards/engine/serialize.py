@@ -4,8 +4,7 @@ database all use."""
 from datetime import datetime
 from typing import Any
 
-from scorecards.engine.scoring import AccountScore, CriterionScore, Leaf
-from scorecards.engine.signals import to_timestamp
+from scorecards.engine.scoring import AccountScore, CriterionScore
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -39,26 +38,6 @@ def criterion_json(criterion: CriterionScore) -> dict[str, Any]:
     if criterion.overridden:
         data["overridden"] = True
     return data
-
-
-def stored_leaf(data: dict[str, Any]) -> Leaf:
-    """A criterion's evaluation back from its ``criterion_json``, to score
-    again under other weights or grades without reading its signals."""
-    latest = data.get("latest_at")
-    return Leaf(
-        raw=data["raw"],
-        score=data["score"],
-        count=data["count"],
-        latest_at=None if latest is None else to_timestamp(_parse_iso(latest)),
-        stale=data["stale"],
-        missing=data["missing"],
-        filled=data["filled"],
-        overridden=bool(data.get("overridden", False)),
-    )
-
-
-def _parse_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def account_json(account: str, result: AccountScore) -> dict[str, Any]:

@@ -26,7 +26,6 @@ from datetime import datetime
 from scorecards import engine
 from scorecards.accounts.models import Account
 from scorecards.engine.parsing import Format
-from scorecards.engine.serialize import stored_leaf
 from scorecards.lib.chunks import in_chunks
 from scorecards.scoring.models import (
     AccountScore,
@@ -45,6 +44,10 @@ from scorecards.scoring.rescore import (
 from scorecards.scoring.scorecards import current_versions, parsed
 
 LISTED = 50  # changed accounts listed, the largest moves first
+
+# An account's score under the draft: the whole of it where it had to be
+# scored afresh, only status, total and grade where stored evaluations sufficed.
+type Result = engine.AccountScore | engine.Summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +133,7 @@ def _scored(
     versions: Sequence[ScorecardVersion],
     draft: ScorecardVersion,
     now: datetime,
-) -> Iterator[tuple[Account, engine.AccountScore, bool]]:
+) -> Iterator[tuple[Account, Result, bool]]:
     """Each account of ``chunk`` that the draft may change, with its score
     under ``versions`` and whether the draft governs it."""
     cards = [parsed(version) for version in versions]
@@ -154,7 +157,7 @@ def _scored(
 
 def _under_draft(
     accounts: Sequence[Account], card: engine.Scorecard, now: datetime
-) -> Iterator[tuple[Account, engine.AccountScore, bool]]:
+) -> Iterator[tuple[Account, Result, bool]]:
     """Score ``accounts`` under the draft ``card``, reusing what it keeps."""
     if not accounts:
         return
@@ -164,7 +167,7 @@ def _under_draft(
     # Which places keep their rules depends on the version only, not the account.
     same = {pk: _same_rules(card, version) for pk, version in stored_versions.items()}
     kept = {
-        account.pk: _kept_leaves(stored_score(account), same) for account in accounts
+        account.pk: _kept_scores(stored_score(account), same) for account in accounts
     }
     wanted = {
         account.pk: [
@@ -183,17 +186,17 @@ def _under_draft(
     overrides = overrides_at([account.pk for account in accounts], now)
     t = engine.to_timestamp(now)
     for account in accounts:
-        leaves = dict(kept[account.pk])
+        scores = dict(kept[account.pk])
         history = histories.get(account.pk, NO_HISTORY)
         for path, criterion in wanted[account.pk]:
-            leaves[path] = engine.evaluate_criterion(
+            scores[path] = engine.evaluate_criterion(
                 criterion,
                 history[criterion.metric],
                 t=t,
                 roles=roles.get(account.pk, {}),
-            )
-        result = engine.score_leaves(
-            card, leaves, as_of=now, overrides=overrides.get(account.pk)
+            ).score
+        result = engine.summarize_leaves(
+            card, scores, overrides=overrides.get(account.pk)
         )
         yield account, result, True
 
@@ -209,16 +212,17 @@ def _same_rules(card: engine.Scorecard, version: ScorecardVersion) -> frozenset[
     )
 
 
-def _kept_leaves(
+def _kept_scores(
     stored: AccountScore | None, same: dict[int, frozenset[str]]
-) -> dict[str, engine.Leaf]:
-    """The stored evaluations the draft can keep: same place, same rules. One
-    set by hand is evaluated afresh, as the override may have ended."""
+) -> dict[str, float | None]:
+    """The scores of the stored evaluations the draft can keep: same place,
+    same rules. One set by hand is evaluated afresh, as the override may have
+    ended."""
     if stored is None or stored.version_id not in same:
         return {}
     places = same[stored.version_id]
     return {
-        item["path"]: stored_leaf(item)
+        item["path"]: item["score"]
         for item in stored.criteria
         if item["path"] in places and not item.get("overridden")
     }
