@@ -14,6 +14,7 @@ from scorecards.engine.signals import derived_id
 from scorecards.ingest.models import Signal
 from scorecards.lib.pgbulk import bulk_insert
 from scorecards.lib.retry import retry_deadlocks
+from scorecards.lib.sql import fetch, marks
 from scorecards.scoring.rescore import rescore
 
 logger = logging.getLogger(__name__)
@@ -203,18 +204,26 @@ def check_references(items: Sequence[IncomingSignal]) -> list[ItemError]:
 def _resolve(
     items: Sequence[IncomingSignal],
 ) -> tuple[dict[str, int], dict[tuple[int, str], int]]:
-    keys = {item.account for item in items}
-    accounts = dict(Account.objects.filter(key__in=keys).values_list("key", "pk"))
-    wanted = {(item.account, item.contact) for item in items if item.contact}
-    contacts = {
-        (account_id, key): pk
-        for account_id, key, pk in Contact.objects.filter(
-            account_id__in={accounts[key] for key, _ in wanted if key in accounts},
-            key__in={contact for _, contact in wanted},
+    keys = list({item.account for item in items})
+    accounts: dict[str, int] = {}
+    if keys:
+        found = fetch(
+            f'SELECT "key", id FROM {Account._meta.db_table}'
+            f' WHERE "key" IN ({marks(keys)})',
+            keys,
         )
-        .order_by()
-        .values_list("account_id", "key", "pk")
-    }
+        accounts = dict(found)
+    wanted = {(item.account, item.contact) for item in items if item.contact}
+    owners = list({accounts[key] for key, _ in wanted if key in accounts})
+    names = list({contact for _, contact in wanted})
+    contacts: dict[tuple[int, str], int] = {}
+    if owners:
+        rows = fetch(
+            f'SELECT account_id, "key", id FROM {Contact._meta.db_table}'
+            f' WHERE account_id IN ({marks(owners)}) AND "key" IN ({marks(names)})',
+            [*owners, *names],
+        )
+        contacts = {(account_id, key): pk for account_id, key, pk in rows}
 
     errors = []
     for index, item in enumerate(items):

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import FloatField, Func, Max, Q, QuerySet
+from django.db.models import FloatField, Func, Max, QuerySet
 from django.dispatch import Signal as DjangoSignal
 
 from scorecards import engine
@@ -20,6 +20,7 @@ from scorecards.accounts.models import Account, Contact
 from scorecards.engine.serialize import criterion_json
 from scorecards.ingest.models import Signal
 from scorecards.lib.pgbulk import bulk_insert
+from scorecards.lib.sql import fetch, marks
 from scorecards.scoring.models import (
     AccountScore,
     Override,
@@ -166,13 +167,14 @@ def load_histories(
 def overrides_at(ids: list[int], as_of: datetime) -> dict[int, dict[str, float]]:
     """The scores set by hand that hold at ``as_of``, by account and target."""
     found: dict[int, dict[str, float]] = {}
-    rows = (
-        Override.objects.filter(
-            account_id__in=ids, set_at__lte=as_of, expires_at__gt=as_of
-        )
-        .filter(Q(ended_at=None) | Q(ended_at__gt=as_of))
-        .order_by("set_at", "id")
-        .values_list("account_id", "target", "value")
+    if not ids:
+        return found
+    moment = connection.ops.adapt_datetimefield_value(as_of)
+    rows = fetch(
+        f"SELECT account_id, target, value FROM {Override._meta.db_table}"
+        f" WHERE account_id IN ({marks(ids)}) AND set_at <= %s AND expires_at > %s"
+        " AND (ended_at IS NULL OR ended_at > %s) ORDER BY set_at, id",
+        [*ids, moment, moment, moment],
     )
     for account_id, target, value in rows:
         found.setdefault(account_id, {})[target] = value  # the latest wins
@@ -181,10 +183,12 @@ def overrides_at(ids: list[int], as_of: datetime) -> dict[int, dict[str, float]]
 
 def roles_of(ids: list[int]) -> dict[int, dict[str, str]]:
     roles: dict[int, dict[str, str]] = {}
-    rows = (
-        Contact.objects.filter(account_id__in=ids)
-        .order_by()
-        .values_list("account_id", "pk", "role")
+    if not ids:
+        return roles
+    rows = fetch(
+        f"SELECT account_id, id, role FROM {Contact._meta.db_table}"
+        f" WHERE account_id IN ({marks(ids)})",
+        ids,
     )
     for account_id, contact_id, role in rows:
         roles.setdefault(account_id, {})[str(contact_id)] = role

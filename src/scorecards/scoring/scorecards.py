@@ -9,6 +9,7 @@ from django.db.models import Max
 from scorecards import engine
 from scorecards.audit.log import record
 from scorecards.engine.parsing import Format
+from scorecards.lib.sql import fetch
 from scorecards.scoring.models import Scorecard, ScorecardVersion
 
 logger = logging.getLogger(__name__)
@@ -82,12 +83,18 @@ _loaded: dict[tuple[int, str], ScorecardVersion] = {}
 def current_versions() -> list[ScorecardVersion]:
     """The version each scorecard is under now. Treat them as read-only: they
     are shared by every caller in the process."""
-    current = ScorecardVersion.objects.filter(
-        pk__in=Scorecard.objects.values("current")
-    )
-    keys = list(current.order_by("pk").values_list("pk", "source"))
-    if any(key not in _loaded for key in keys):
-        for version in current.select_related("scorecard"):
+    keys = [
+        (pk, source)
+        for pk, source in fetch(
+            f"SELECT v.id, v.source FROM {ScorecardVersion._meta.db_table} v"
+            f" JOIN {Scorecard._meta.db_table} s ON s.current_id = v.id ORDER BY v.id",
+            [],
+        )
+    ]
+    missing = [pk for pk, source in keys if (pk, source) not in _loaded]
+    if missing:
+        versions = ScorecardVersion.objects.filter(pk__in=missing)
+        for version in versions.select_related("scorecard"):
             _loaded[(version.pk, version.source)] = version
     return [_loaded[key] for key in keys]
 
