@@ -70,7 +70,8 @@ def ingest_signals(
 
     New signals are stored before the locks are taken, so batches for the same
     accounts store side by side and wait only for each other's re-scoring.
-    Replacing signals locks first: what it overwrites must not move under it.
+    Replacing signals locks first and then reads what it overwrites, so that
+    two deliveries of one edited answer replace one after the other.
     """
     if len(items) > MAX_BATCH:
         message = f"at most {MAX_BATCH} signals per batch, got {len(items)}"
@@ -96,10 +97,10 @@ def _ingest(
         if replace:
             rows = _new_rows(items[::-1], accounts, contacts, now, default_source)
             rows.reverse()
-            earlier = _stored_signals(rows)
-            ids = {*accounts.values(), *(s.account_id for s in earlier.values())}
+            ids = set(accounts.values())
             by_pk = _lock(ids)
             _refuse_gone(items, accounts, ids - by_pk.keys())
+            earlier, by_pk = _stored_and_locked(rows, by_pk)
             stored, touched = _replace_signals(rows, earlier, now)
         else:
             rows = _new_rows(items, accounts, contacts, now, default_source)
@@ -109,9 +110,28 @@ def _ingest(
             _refuse_gone(items, accounts, ids - by_pk.keys())
             touched = set(stored)
         if touched:
-            rescore([by_pk[pk] for pk in sorted(touched)], now=now)
+            rescore([by_pk[pk] for pk in sorted(touched) if pk in by_pk], now=now)
 
     return IngestResult(len(stored), len(items) - len(stored), len(touched))
+
+
+def _stored_and_locked(
+    rows: Sequence["SignalRow"], by_pk: dict[int, Account]
+) -> tuple[dict[tuple[str, str], Signal], dict[int, Account]]:
+    """The stored signals the rows would replace, read under the locks of the
+    batch's accounts (``by_pk``) and of any other account one of them is on,
+    so that none moves or appears before this transaction commits."""
+    tried: set[int] = set()
+    while True:
+        earlier = _stored_signals(rows)
+        others = {signal.account_id for signal in earlier.values()} - by_pk.keys()
+        if not others - tried:  # all locked, or gone for good
+            return earlier, by_pk
+        tried |= others
+        # Another account's lock, out of id order: a deadlock this makes is
+        # broken by PostgreSQL and the batch run again (retry_deadlocks).
+        by_pk = {**by_pk, **_lock(others)}
+        # An account deleted meanwhile took its signals with it: read again.
 
 
 def _lock(ids: set[int]) -> dict[int, Account]:

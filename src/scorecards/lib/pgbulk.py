@@ -39,8 +39,11 @@ def bulk_insert(
     types = [_array_type(fields[name]) for name in columns]
     arrays: list[list[object]] = [list(values) for values in zip(*rows, strict=True)]
     for index, name in enumerate(columns):
-        if isinstance(fields[name], models.JSONField):
+        field = fields[name]
+        if isinstance(field, models.JSONField):
             arrays[index] = [_json_text(value) for value in arrays[index]]
+        elif isinstance(field, models.FloatField):  # an array holds one type
+            arrays[index] = [_float(value) for value in arrays[index]]
 
     names = ", ".join(columns)
     unpacked = ", ".join(f"%b::{kind}[]" for kind in types)
@@ -63,10 +66,17 @@ def bulk_insert(
 
 
 def _array_type(field: models.Field[Any, Any]) -> str:
+    """The type the column's array is sent as. Text goes as ``text``, not as
+    the column's ``varchar(n)``: a cast to that would cut a long value short,
+    where storing it in the column refuses it, as an INSERT should."""
     kind: str | None = field.db_type(connection)
     if kind is None:
         raise ValueError(f"{field.name} has no column type")
-    return kind
+    return "text" if kind.startswith("varchar") else kind
+
+
+def _float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
 
 
 def _json_text(value: object) -> str | None:

@@ -49,6 +49,9 @@ def set_override(
         raise OverrideError("expires_at", "must be in the future")
 
     with transaction.atomic():
+        # The account first, as every writer of scores locks it: taking the
+        # score row first could deadlock with a batch of signals re-scoring.
+        Account.objects.select_for_update().filter(pk=account.pk).first()
         score = AccountScore.objects.select_for_update().filter(account=account).first()
         replaced = _current(score, target)
         for earlier in _active(account, target, now):

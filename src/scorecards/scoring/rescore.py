@@ -314,8 +314,8 @@ def rescore(accounts: QuerySet[Account] | Sequence[Account], *, now: datetime) -
     signals are read: a batch of signals arriving meanwhile waits, rather than
     being overwritten by a score of the data before it.
     """
-    versions = current_versions()
     if not isinstance(accounts, QuerySet):
+        versions = current_versions()
         return sum(
             _rescore_chunk(accounts[i : i + CHUNK], versions, now)
             for i in range(0, len(accounts), CHUNK)
@@ -328,7 +328,9 @@ def rescore(accounts: QuerySet[Account] | Sequence[Account], *, now: datetime) -
             chunk = list(locked[:CHUNK])
             if not chunk:
                 return changed
-            changed += _rescore_chunk(chunk, versions, now)
+            # Read under the chunk's locks: a scorecard published since the
+            # walk began has re-scored these accounts, and must not be undone.
+            changed += _rescore_chunk(chunk, current_versions(), now)
         last = chunk[-1].pk
 
 
