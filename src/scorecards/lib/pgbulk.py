@@ -36,7 +36,7 @@ def bulk_insert(
     if not rows:
         return []
     fields = {field.column: field for field in model._meta.concrete_fields}
-    types = [_array_type(fields[name]) for name in columns]
+    types = _array_types(model, tuple(columns))
     arrays: list[list[object]] = [list(values) for values in zip(*rows, strict=True)]
     for index, name in enumerate(columns):
         field = fields[name]
@@ -63,6 +63,18 @@ def bulk_insert(
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cur:
         cur.execute(sql.encode(), arrays)
         return cur.fetchall() if returning else []
+
+
+_types: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+
+
+def _array_types(model: type[models.Model], columns: tuple[str, ...]) -> list[str]:
+    """The array type of each column, worked out once per table and columns."""
+    key = (model._meta.label, columns)
+    if key not in _types:
+        fields = {field.column: field for field in model._meta.concrete_fields}
+        _types[key] = [_array_type(fields[name]) for name in columns]
+    return _types[key]
 
 
 def _array_type(field: models.Field[Any, Any]) -> str:
