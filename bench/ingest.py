@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,51 @@ def load_book(api: Api, book: list[Any]) -> None:
             for c in a.contacts
         ]
         api.call("POST", "/contacts", json.dumps({"contacts": contacts}).encode())
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(root: int) -> float:
+    """CPU time (user and system) used so far by process ``root`` and every
+    live process below it, from /proc."""
+    children: dict[int, list[int]] = {}
+    used: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        fields = stat.rsplit(")", 1)[1].split()
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        used[int(entry)] = (int(fields[11]) + int(fields[12])) / TICK
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += used.get(pid, 0.0)
+        todo.extend(children.get(pid, []))
+    return total
+
+
+@dataclass
+class Run:
+    """A phase of posting: how many signals, how long, and the CPU seconds the
+    server's processes and the database's used meanwhile."""
+
+    label: str
+    signals: int
+    seconds: float
+    server_cpu: float
+    database_cpu: float
+
+
+def measured(label: str, signals: int, post: Any, server: int, database: int) -> Run:
+    before = cpu_seconds(server), cpu_seconds(database)
+    seconds = post()
+    after = cpu_seconds(server), cpu_seconds(database)
+    return Run(label, signals, seconds, after[0] - before[0], after[1] - before[1])
 
 
 def post_all(api: Api, rows: list[dict[str, Any]]) -> float:
@@ -283,10 +329,18 @@ def main() -> None:
         by_account = rows[:half]
         live = sorted(rows[half:], key=lambda row: row["observed_at"])
 
+        postmaster = int((cluster.data_dir / "postmaster.pid").read_text().split()[0])
         results = []
         for label, part in (("by account", by_account), ("live feed", live)):
-            seconds = post_all(api, part)
-            results.append((label, len(part), seconds))
+            results.append(
+                measured(
+                    label,
+                    len(part),
+                    lambda part=part: post_all(api, part),
+                    server.pid,
+                    postmaster,
+                )
+            )
         copy_seconds = copy_baseline(url, rows)
         load = BackgroundLoad(api, live)
         load.start()
@@ -304,7 +358,7 @@ def main() -> None:
 def report(
     accounts: int,
     total: int,
-    results: list[tuple[str, int, float]],
+    results: list[Run],
     copy_seconds: float,
     latencies: list[float],
     stale: int,
@@ -314,10 +368,16 @@ def report(
         "| job | size | throughput | target |",
         "|---|---|---|---|",
     ]
-    for label, count, seconds in results:
+    for run in results:
+        batches = run.signals / BATCH
         lines.append(
-            f"| POST /api/v1/signals, {label}, {CLIENTS} clients | {count:,} signals, "
-            f"{accounts:,} accounts | {count / seconds:,.0f} signals/s | >= 50,000 |"
+            f"| POST /api/v1/signals, {run.label}, {CLIENTS} clients | "
+            f"{run.signals:,} signals, {accounts:,} accounts | "
+            f"{run.signals / run.seconds:,.0f} signals/s (CPU per batch: server "
+            f"{run.server_cpu * 1000 / batches:.1f} ms, database "
+            f"{run.database_cpu * 1000 / batches:.1f} ms; "
+            f"{(run.server_cpu + run.database_cpu) / run.seconds:.2f} of "
+            f"{os.cpu_count()} cores busy) | >= 50,000 |"
         )
     lines.append(
         f"| PostgreSQL COPY, 1 transaction per {BATCH:,} | {total:,} signals | "
