@@ -11,6 +11,7 @@ import pytest
 
 from scorecards.demo.bundled import bundled_scorecards
 from scorecards.demo.load import load_portfolio
+from scorecards.scoring import preview as preview_module
 from scorecards.scoring.models import AccountScore
 from scorecards.scoring.overrides import set_override
 from scorecards.scoring.preview import LISTED, _word, preview
@@ -103,3 +104,28 @@ def test_overrides_hold_in_the_preview_as_after_publishing(book):
     assert {c.key for c in shown.changes} == changed
     for change in shown.changes:
         assert change.after_total == pytest.approx(after[change.key][1], abs=1e-9)
+
+
+def test_a_draft_changing_no_rule_is_rolled_up_from_stored_scores(book, monkeypatch):
+    # Weights and grades alone: no account is scored one by one (each would
+    # read its stored breakdown whole), but for those with a score set by hand.
+    scored_one_by_one = []
+    one_by_one = preview_module._scored
+
+    def recording(chunk, *args):
+        scored_one_by_one.extend(account.key for account in chunk)
+        return one_by_one(chunk, *args)
+
+    monkeypatch.setattr(preview_module, "_scored", recording)
+    first = AccountScore.objects.filter(version__scorecard__key="default").first()
+    set_override(account=first.account, target="*", value=12, reason="notice",
+                 by="t", now=NOW)  # fmt: skip
+    draft = default_source()
+    for old, new in EDITS["reweighed and regraded"]:
+        draft = draft.replace(old, new, 1)
+
+    shown = preview(draft, format="yaml", now=NOW)
+
+    assert scored_one_by_one == [first.account.key]
+    governed = AccountScore.objects.filter(version__scorecard__key="default")
+    assert shown.accounts == governed.count()

@@ -18,17 +18,23 @@ waits, at 100,000 accounts, so it scores only what the draft can change:
    criteria's metrics, as ``rescore`` reads them.
 """
 
+import sqlite3
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from django.db import connection
+from django.db.models import Q
+
 from scorecards import engine
 from scorecards.accounts.models import Account
 from scorecards.engine.parsing import Format
 from scorecards.lib.chunks import in_chunks
+from scorecards.lib.sql import fetch
 from scorecards.scoring.models import (
     AccountScore,
+    Override,
     Scorecard,
     ScorecardVersion,
     Status,
@@ -44,6 +50,7 @@ from scorecards.scoring.rescore import (
 from scorecards.scoring.scorecards import current_versions, parsed
 
 LISTED = 50  # changed accounts listed, the largest moves first
+ROLLED_UP_CHUNK = 10_000  # stored scores read at a time by the roll-up
 
 # An account's score under the draft: the whole of it where it had to be
 # scored afresh, only status, total and grade where stored evaluations sufficed.
@@ -96,36 +103,154 @@ def preview(source: str, *, format: Format, now: datetime) -> Preview:
         scorecard=existing, number=number, name=card.name, source=source,
         format=format, definition=data, published_at=now, published_by="",
     )  # fmt: skip
-    versions = [v for v in current_versions() if v.scorecard.key != card.key]
+    every = current_versions()
+    versions = [v for v in every if v.scorecard.key != card.key]
     versions.append(draft)
 
     found = Preview(key=card.key, version=number)
-    changes = []
-    for chunk in in_chunks(Account.objects.select_related("score").order_by("pk")):
+    changes: list[Change] = []
+    in_force = next((v for v in every if v.scorecard.key == card.key), None)
+    accounts = Account.objects.select_related("score")
+    if in_force is not None and _rolls_up_in_sql() and _rules_kept(card, in_force):
+        skipped = _rolled_up(card, in_force, found, changes, now)
+        # Left to score one by one: accounts never scored, accounts scored
+        # under a version no longer in force, and those the roll-up skipped.
+        stale = ~Q(score__version__in=[v.pk for v in every]) & ~Q(score__version=None)
+        accounts = accounts.filter(Q(score=None) | stale | Q(pk__in=skipped))
+    for chunk in in_chunks(accounts.order_by("pk")):
         for account, result, governed in _scored(chunk, versions, draft, now):
             now_score = stored_score(account)
-            before = _word(now_score.status, now_score.grade) if now_score else ""
-            grade = result.grade
-            after = _word(result.status, grade.name if grade else "")
-            if governed:
-                found.accounts += 1
-                found.before[before] += 1
-                found.after[after] += 1
-            if before != after:
-                found.regraded += 1
-                changes.append(
-                    Change(
-                        key=account.key,
-                        name=account.name,
-                        before=before,
-                        after=after,
-                        before_total=now_score.total if now_score else None,
-                        after_total=result.total,
-                    )
-                )
+            before = (
+                (now_score.status, now_score.grade, now_score.total)
+                if now_score
+                else None
+            )
+            _tally(found, changes, account.key, account.name, before, result, governed)
     changes.sort(key=lambda change: (-change.moved, change.key))
     found.changes = changes[:LISTED]
     return found
+
+
+def _tally(
+    found: Preview,
+    changes: list[Change],
+    key: str,
+    name: str,
+    before: tuple[str, str, float | None] | None,  # status, grade, total
+    result: Result,
+    governed: bool,
+) -> None:
+    """Count one account's score under the draft into ``found``."""
+    was = _word(before[0], before[1]) if before else ""
+    grade = result.grade
+    after = _word(result.status, grade.name if grade else "")
+    if governed:
+        found.accounts += 1
+        found.before[was] += 1
+        found.after[after] += 1
+    if was != after:
+        found.regraded += 1
+        changes.append(
+            Change(
+                key=key,
+                name=name,
+                before=was,
+                after=after,
+                before_total=before[2] if before else None,
+                after_total=result.total,
+            )
+        )
+
+
+def _rules_kept(card: engine.Scorecard, in_force: ScorecardVersion) -> bool:
+    """Whether the draft changes neither which accounts it governs nor any
+    criterion's rules, only weights, grades, coverage and words: then every
+    account under the version in force keeps every evaluation."""
+    current = parsed(in_force)
+    return (
+        (card.applies_to, card.priority) == (current.applies_to, current.priority)
+        and [path for path, _ in card.leaves()] == [p for p, _ in current.leaves()]
+        and _same_rules(card, in_force) == {path for path, _ in card.leaves()}
+    )
+
+
+def _rolled_up(
+    card: engine.Scorecard,
+    in_force: ScorecardVersion,
+    found: Preview,
+    changes: list[Change],
+    now: datetime,
+) -> list[int]:
+    """Tally the accounts under ``in_force`` from their stored leaf scores,
+    which the database reads straight out of each stored breakdown; returns
+    the accounts it skipped, for scoring one by one: those with a score set by
+    hand, now or when last scored (an override may have ended since).
+
+    A breakdown lists its version's leaves in order, and the draft has the
+    same leaves (``_rules_kept``), so the draft's leaf i is element i.
+    """
+    paths = [path for path, _ in card.leaves()]
+    by_hand = _overridden_at(now)
+    columns = ", ".join(
+        f"{_element(i, 'score')}, {_element(i, 'overridden')}"
+        for i in range(len(paths))
+    )
+    skipped, last = [], 0
+    while rows := fetch(
+        f"SELECT s.account_id, a.key, a.name, s.status, s.grade, s.total,"
+        f" {columns} FROM {AccountScore._meta.db_table} s"
+        f" JOIN {Account._meta.db_table} a ON a.id = s.account_id"
+        " WHERE s.version_id = %s AND s.account_id > %s"
+        " ORDER BY s.account_id LIMIT %s",
+        [in_force.pk, last, ROLLED_UP_CHUNK],
+    ):
+        last = rows[-1][0]
+        for pk, key, name, status, grade, total, *leaves in rows:
+            if pk in by_hand or any(leaves[1::2]):
+                skipped.append(pk)
+                continue
+            scores = {
+                path: _number(value)
+                for path, value in zip(paths, leaves[0::2], strict=True)
+            }
+            result = engine.summarize_leaves(card, scores)
+            _tally(found, changes, key, name, (status, grade, total), result, True)
+    return skipped
+
+
+def _element(index: int, name: str) -> str:
+    """SQL for field ``name`` of element ``index`` of a stored breakdown: a
+    number, or NULL where it is null or missing (a missing ``overridden`` is
+    false)."""
+    if connection.vendor == "postgresql":
+        if name == "overridden":
+            return f"COALESCE((s.criteria -> {index} ->> '{name}')::boolean, false)"
+        return f"(s.criteria -> {index} ->> '{name}')::float8"
+    if name == "overridden":
+        return f"COALESCE(s.criteria ->> '$[{index}].{name}', 0)"
+    # The number's JSON text, for Python to read as json.loads would: SQLite's
+    # own reading of it is not always the nearest float.
+    return f"s.criteria -> '$[{index}].{name}'"
+
+
+def _number(value: float | str | None) -> float | None:
+    """A leaf score as ``_element`` gives it: a float, or JSON text on SQLite."""
+    if value is None or value == "null":
+        return None
+    return float(value)
+
+
+def _rolls_up_in_sql() -> bool:
+    """PostgreSQL reads into JSON; SQLite does from 3.38, with ``->``."""
+    return connection.vendor == "postgresql" or sqlite3.sqlite_version_info >= (3, 38)
+
+
+def _overridden_at(now: datetime) -> set[int]:
+    """The accounts with a score set by hand that holds at ``now``."""
+    active = Override.objects.filter(set_at__lte=now, expires_at__gt=now).filter(
+        Q(ended_at=None) | Q(ended_at__gt=now)
+    )
+    return set(active.values_list("account_id", flat=True))
 
 
 def _scored(
