@@ -106,9 +106,16 @@ def test_overrides_hold_in_the_preview_as_after_publishing(book):
         assert change.after_total == pytest.approx(after[change.key][1], abs=1e-9)
 
 
-def test_a_draft_changing_no_rule_is_rolled_up_from_stored_scores(book, monkeypatch):
-    # Weights and grades alone: no account is scored one by one (each would
-    # read its stored breakdown whole), but for those with a score set by hand.
+@pytest.mark.parametrize(
+    "edit",
+    ["reweighed and regraded", "a window changed",
+     "a criterion's rules changed in place"],
+)  # fmt: skip
+def test_a_draft_keeping_its_leaves_is_rolled_up_from_stored_scores(
+    book, monkeypatch, edit
+):
+    # The same leaves in the same order: no account is scored one by one (each
+    # would read its stored breakdown whole), but one with a score set by hand.
     scored_one_by_one = []
     one_by_one = preview_module._scored
 
@@ -121,7 +128,7 @@ def test_a_draft_changing_no_rule_is_rolled_up_from_stored_scores(book, monkeypa
     set_override(account=first.account, target="*", value=12, reason="notice",
                  by="t", now=NOW)  # fmt: skip
     draft = default_source()
-    for old, new in EDITS["reweighed and regraded"]:
+    for old, new in EDITS[edit]:
         draft = draft.replace(old, new, 1)
 
     shown = preview(draft, format="yaml", now=NOW)

@@ -16,6 +16,14 @@ waits, at 100,000 accounts, so it scores only what the draft can change:
    the edit changes, not what time changed since.
 3. Only the criteria the draft adds or changes read signals, and only those
    criteria's metrics, as ``rescore`` reads them.
+
+When the draft governs the accounts its version in force does and keeps its
+leaves in order (the usual edit: weights, grades, a window, a threshold), the
+accounts under that version are not loaded at all: the database reads the
+kept leaves' scores out of their stored breakdowns, and ``summarize_leaves``
+rolls them up (``_rolled_up``). Only accounts that are unusual (a score set
+by hand, never scored, scored under a version no longer in force) are scored
+one by one.
 """
 
 import sqlite3
@@ -41,6 +49,7 @@ from scorecards.scoring.models import (
     stored_score,
 )
 from scorecards.scoring.rescore import (
+    CHUNK,
     NO_HISTORY,
     load_histories,
     overrides_at,
@@ -50,7 +59,7 @@ from scorecards.scoring.rescore import (
 from scorecards.scoring.scorecards import current_versions, parsed
 
 LISTED = 50  # changed accounts listed, the largest moves first
-ROLLED_UP_CHUNK = 10_000  # stored scores read at a time by the roll-up
+ROLLED_UP_CHUNK = 10_000  # stored scores read at a time when no signal is
 
 # An account's score under the draft: the whole of it where it had to be
 # scored afresh, only status, total and grade where stored evaluations sufficed.
@@ -111,7 +120,7 @@ def preview(source: str, *, format: Format, now: datetime) -> Preview:
     changes: list[Change] = []
     in_force = next((v for v in every if v.scorecard.key == card.key), None)
     accounts = Account.objects.select_related("score")
-    if in_force is not None and _rolls_up_in_sql() and _rules_kept(card, in_force):
+    if in_force is not None and _rolls_up_in_sql() and _layout_kept(card, in_force):
         skipped = _rolled_up(card, in_force, found, changes, now)
         # Left to score one by one: accounts never scored, accounts scored
         # under a version no longer in force, and those the roll-up skipped.
@@ -162,16 +171,16 @@ def _tally(
         )
 
 
-def _rules_kept(card: engine.Scorecard, in_force: ScorecardVersion) -> bool:
-    """Whether the draft changes neither which accounts it governs nor any
-    criterion's rules, only weights, grades, coverage and words: then every
-    account under the version in force keeps every evaluation."""
+def _layout_kept(card: engine.Scorecard, in_force: ScorecardVersion) -> bool:
+    """Whether the draft governs the accounts the version in force does and
+    has its leaves, in its order: then each account under that version keeps
+    the stored evaluation of every leaf whose rules stay, at the same place in
+    its stored breakdown."""
     current = parsed(in_force)
-    return (
-        (card.applies_to, card.priority) == (current.applies_to, current.priority)
-        and [path for path, _ in card.leaves()] == [p for p, _ in current.leaves()]
-        and _same_rules(card, in_force) == {path for path, _ in card.leaves()}
-    )
+    return (card.applies_to, card.priority) == (
+        current.applies_to,
+        current.priority,
+    ) and [path for path, _ in card.leaves()] == [p for p, _ in current.leaves()]
 
 
 def _rolled_up(
@@ -181,20 +190,28 @@ def _rolled_up(
     changes: list[Change],
     now: datetime,
 ) -> list[int]:
-    """Tally the accounts under ``in_force`` from their stored leaf scores,
-    which the database reads straight out of each stored breakdown; returns
+    """Tally the accounts under ``in_force``: the leaves whose rules stay from
+    their stored scores, which the database reads straight out of each stored
+    breakdown, and the others from signals, as ``_under_draft`` does. Returns
     the accounts it skipped, for scoring one by one: those with a score set by
     hand, now or when last scored (an override may have ended since).
 
     A breakdown lists its version's leaves in order, and the draft has the
-    same leaves (``_rules_kept``), so the draft's leaf i is element i.
+    same leaves (``_layout_kept``), so the draft's leaf i is element i.
     """
     paths = [path for path, _ in card.leaves()]
+    kept = _same_rules(card, in_force)
+    fresh = [(path, criterion) for path, criterion in card.leaves()
+             if path not in kept]  # fmt: skip
+    metrics = {criterion.metric for _, criterion in fresh}
+    t = engine.to_timestamp(now)
     by_hand = _overridden_at(now)
     columns = ", ".join(
         f"{_element(i, 'score')}, {_element(i, 'overridden')}"
         for i in range(len(paths))
     )
+    # Signals are read a chunk of accounts at a time, as ``rescore`` reads them.
+    size = CHUNK if fresh else ROLLED_UP_CHUNK
     skipped, last = [], 0
     while rows := fetch(
         f"SELECT s.account_id, a.key, a.name, s.status, s.grade, s.total,"
@@ -202,17 +219,31 @@ def _rolled_up(
         f" JOIN {Account._meta.db_table} a ON a.id = s.account_id"
         " WHERE s.version_id = %s AND s.account_id > %s"
         " ORDER BY s.account_id LIMIT %s",
-        [in_force.pk, last, ROLLED_UP_CHUNK],
+        [in_force.pk, last, size],
     ):
         last = rows[-1][0]
-        for pk, key, name, status, grade, total, *leaves in rows:
-            if pk in by_hand or any(leaves[1::2]):
-                skipped.append(pk)
-                continue
+        ours = [row for row in rows if row[0] not in by_hand and not any(row[7::2])]
+        skipped += [row[0] for row in rows if row[0] in by_hand or any(row[7::2])]
+        ids = [row[0] for row in ours]
+        histories: dict[int, engine.History] = {}
+        roles: dict[int, dict[str, str]] = {}
+        if fresh and ids:
+            histories = load_histories(ids, metrics, now, lookback=card.lookback())
+            roles = roles_of(ids)
+        for pk, key, name, status, grade, total, *leaves in ours:
             scores = {
                 path: _number(value)
                 for path, value in zip(paths, leaves[0::2], strict=True)
+                if path in kept
             }
+            history = histories.get(pk, NO_HISTORY)
+            for path, criterion in fresh:
+                scores[path] = engine.evaluate_criterion(
+                    criterion,
+                    history[criterion.metric],
+                    t=t,
+                    roles=roles.get(pk, {}),
+                ).score
             result = engine.summarize_leaves(card, scores)
             _tally(found, changes, key, name, (status, grade, total), result, True)
     return skipped
