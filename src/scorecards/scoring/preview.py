@@ -31,6 +31,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 from django.db.models import Q
@@ -39,7 +40,6 @@ from scorecards import engine
 from scorecards.accounts.models import Account
 from scorecards.engine.parsing import Format
 from scorecards.lib.chunks import in_chunks
-from scorecards.lib.sql import fetch
 from scorecards.scoring.models import (
     AccountScore,
     Override,
@@ -210,18 +210,18 @@ def _rolled_up(
         f"{_element(i, 'score')}, {_element(i, 'overridden')}"
         for i in range(len(paths))
     )
-    # Signals are read a chunk of accounts at a time, as ``rescore`` reads them.
+    # One query, streamed: signals are read a chunk of accounts at a time, as
+    # ``rescore`` reads them; with none to read, larger chunks do.
     size = CHUNK if fresh else ROLLED_UP_CHUNK
-    skipped, last = [], 0
-    while rows := fetch(
+    skipped = []
+    for rows in _streamed(
         f"SELECT s.account_id, a.key, a.name, s.status, s.grade, s.total,"
         f" {columns} FROM {AccountScore._meta.db_table} s"
         f" JOIN {Account._meta.db_table} a ON a.id = s.account_id"
-        " WHERE s.version_id = %s AND s.account_id > %s"
-        " ORDER BY s.account_id LIMIT %s",
-        [in_force.pk, last, size],
+        " WHERE s.version_id = %s",
+        [in_force.pk],
+        size,
     ):
-        last = rows[-1][0]
         ours = [row for row in rows if row[0] not in by_hand and not any(row[7::2])]
         skipped += [row[0] for row in rows if row[0] in by_hand or any(row[7::2])]
         ids = [row[0] for row in ours]
@@ -247,6 +247,17 @@ def _rolled_up(
             result = engine.summarize_leaves(card, scores)
             _tally(found, changes, key, name, (status, grade, total), result, True)
     return skipped
+
+
+def _streamed(
+    sql: str, params: Sequence[object], size: int
+) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of ``sql`` in lists of ``size``, read as they are needed (a
+    server-side cursor on PostgreSQL), however many there are."""
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(size):
+            yield rows
 
 
 def _element(index: int, name: str) -> str:
