@@ -9,10 +9,9 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import FloatField, Func, Max, QuerySet
+from django.db.models import QuerySet
 from django.dispatch import Signal as DjangoSignal
 
 from scorecards import engine
@@ -40,28 +39,6 @@ scores_stored = DjangoSignal()
 
 CHUNK = 1000
 NO_HISTORY = engine.History()
-
-
-class EpochSeconds(Func):
-    """A datetime column as float seconds since the epoch, exactly as Python's
-    ``datetime.timestamp()`` gives it (one rounding from whole microseconds)."""
-
-    output_field = FloatField()
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)::float8"
-        )
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        # Django keeps times in SQLite as 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC.
-        # '%%%%s' survives two rounds of %-formatting (ours, then the backend's
-        # turning %s into placeholders) as strftime's '%s'.
-        template = (
-            "((CAST(strftime('%%%%s', %(expressions)s) AS INTEGER) * 1000000"
-            " + CAST(substr(%(expressions)s, 21, 6) AS INTEGER)) / 1000000.0)"
-        )
-        return self.as_sql(compiler, connection, template=template)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,30 +115,59 @@ def load_histories(
     as seconds, not model instances with datetimes.
     """
     builder = engine.HistoryBuilder[int]()
-    signals = Signal.objects.filter(account_id__in=ids, metric__in=metrics)
+    if not ids or not metrics:
+        return builder.build()
+    table, names = Signal._meta.db_table, sorted(metrics)
+    where = f"account_id IN ({marks(ids)}) AND metric IN ({marks(names)})"
+    moment = connection.ops.adapt_datetimefield_value
+    since = None
     if lookback is not None:
-        since = as_of - lookback
-        older = (
-            signals.filter(observed_at__lte=since)
-            .values("account_id", "metric")
-            .annotate(latest=Max("observed_at"))
-            .values_list("account_id", "metric", "latest")
+        since = moment(as_of - lookback)
+        older = fetch(
+            f"SELECT account_id, metric, {_epoch('MAX(observed_at)')} FROM {table}"
+            f" WHERE {where} AND observed_at <= %s GROUP BY account_id, metric",
+            [*ids, *names, since],
         )
         for account_id, metric, latest in older:
-            builder.add_earlier(account_id, metric, latest.timestamp())
-        signals = signals.filter(observed_at__gt=since)
+            builder.add_earlier(account_id, metric, latest)
 
-    rows = (
-        signals.filter(observed_at__lte=as_of)
-        .order_by("account_id", "metric", "observed_at", "id")
-        .values_list(
-            "account_id", "metric", EpochSeconds("observed_at"), "value", "contact_id"
-        )
+    within = (
+        "observed_at <= %s"
+        if since is None
+        else "observed_at > %s AND observed_at <= %s"
     )
+    bounds = [moment(as_of)] if since is None else [since, moment(as_of)]
     add = builder.add
-    for account_id, metric, seconds, value, contact_id in rows:
-        add(account_id, metric, seconds, value, str(contact_id) if contact_id else None)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT account_id, metric, {_epoch('observed_at')}, value, contact_id"
+            f" FROM {table} WHERE {where} AND {within}"
+            " ORDER BY account_id, metric, observed_at, id",
+            [*ids, *names, *bounds],
+        )
+        for account_id, metric, seconds, value, contact_id in cursor:
+            add(
+                account_id,
+                metric,
+                seconds,
+                value,
+                str(contact_id) if contact_id else None,
+            )
     return builder.build()
+
+
+def _epoch(column: str) -> str:
+    """SQL for a time column (or an aggregate of one) as float seconds since
+    the epoch, exactly as Python's ``datetime.timestamp()`` gives it (one
+    rounding from whole microseconds)."""
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM {column})::float8"
+    # Django keeps SQLite times as 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC; '%%s'
+    # is strftime's '%s' once the placeholders are filled in.
+    return (
+        f"((CAST(strftime('%%s', {column}) AS INTEGER) * 1000000"
+        f" + CAST(substr({column}, 21, 6) AS INTEGER)) / 1000000.0)"
+    )
 
 
 def overrides_at(ids: list[int], as_of: datetime) -> dict[int, dict[str, float]]:
