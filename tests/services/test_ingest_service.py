@@ -3,7 +3,6 @@
 from datetime import timedelta, timezone
 
 import pytest
-from django.db import transaction
 
 from scorecards.ingest import service
 from scorecards.ingest.models import Signal
@@ -229,14 +228,26 @@ def test_an_account_deleted_while_its_batch_is_read_refuses_the_batch(
     assert not Signal.objects.exists()
 
 
-def test_storing_signals_of_an_account_that_is_gone_stores_none(cast, signal, clock):
-    row = service.SignalRow(
-        cast.acme.pk, None, "qbr_score", 4.0, clock.now, clock.now, "api", "q1"
-    )
-    gone = row._replace(account_id=cast.acme.pk + 1000, external_id="q2")
+def test_an_import_batch_whose_account_went_stores_none(
+    cast, signal, clock, monkeypatch
+):
+    # Imports store without re-scoring (store_signals); they check the accounts
+    # as ingest does, between reading the batch and storing it.
+    resolve = service._resolve
 
-    with pytest.raises(service.AccountsGone), transaction.atomic():
-        service.insert_signals([row, gone])
+    def resolve_then_delete(items):
+        found = resolve(items)
+        cast.globex.delete()
+        return found
 
+    monkeypatch.setattr(service, "_resolve", resolve_then_delete)
+    batch = [signal("acme", "qbr_score", 4), signal("globex", "qbr_score", 3)]
+
+    with pytest.raises(RejectedBatch) as refused:
+        service.store_signals(batch, now=clock.now)
+
+    assert refused.value.errors == [ItemError(1, "account", "unknown account 'globex'")]
     assert not Signal.objects.exists()
-    assert service.insert_signals([row]) == [cast.acme.pk]
+    monkeypatch.setattr(service, "_resolve", resolve)
+    stored = service.store_signals(batch[:1], now=clock.now)
+    assert stored.stored == [cast.acme.pk]

@@ -97,17 +97,12 @@ def _ingest(
         if replace:
             rows = _new_rows(items[::-1], accounts, contacts, now, default_source)
             rows.reverse()
-            ids = set(accounts.values())
-            by_pk = _lock(ids)
-            _refuse_gone(items, accounts, ids - by_pk.keys())
-            earlier, by_pk = _stored_and_locked(rows, by_pk)
+            earlier, by_pk = _stored_and_locked(rows, _lock_batch(items, accounts))
             stored, touched = _replace_signals(rows, earlier, now)
         else:
             rows = _new_rows(items, accounts, contacts, now, default_source)
-            stored = insert_signals(rows, checked=True)
-            ids = set(accounts.values())
-            by_pk = _lock(ids)
-            _refuse_gone(items, accounts, ids - by_pk.keys())
+            stored = insert_signals(rows)
+            by_pk = _lock_batch(items, accounts)
             touched = set(stored)
         if touched:
             rescore([by_pk[pk] for pk in sorted(touched) if pk in by_pk], now=now)
@@ -132,6 +127,17 @@ def _stored_and_locked(
         # broken by PostgreSQL and the batch run again (retry_deadlocks).
         by_pk = {**by_pk, **_lock(others)}
         # An account deleted meanwhile took its signals with it: read again.
+
+
+def _lock_batch(
+    items: Sequence[IncomingSignal], accounts: dict[str, int]
+) -> dict[int, Account]:
+    """The batch's accounts, locked; an account deleted since the batch was
+    read refuses it (the database does not check a signal's account)."""
+    ids = set(accounts.values())
+    by_pk = _lock(ids)
+    _refuse_gone(items, accounts, ids - by_pk.keys())
+    return by_pk
 
 
 def _lock(ids: set[int]) -> dict[int, Account]:
@@ -175,7 +181,7 @@ def _replace_signals(
     account of each row stored or changed, and every account touched (a signal
     moved to another account touches both)."""
     new = [row for row in rows if (row.source, row.external_id) not in earlier]
-    stored = insert_signals(new, checked=True)
+    stored = insert_signals(new)
     touched = set(stored)
     changed = []
     for row in rows:
@@ -209,7 +215,7 @@ def store_signals(
         rows = _new_rows(items, accounts, contacts, now, default_source)
         ids = set(accounts.values())
         _refuse_gone(items, accounts, ids - _keep(ids))
-        return Stored(set(accounts.values()), insert_signals(rows, checked=True))
+        return Stored(ids, insert_signals(rows))
 
 
 def check_references(items: Sequence[IncomingSignal]) -> list[ItemError]:
@@ -323,25 +329,13 @@ def _keep(ids: set[int]) -> set[int]:
         return {pk for (pk,) in cursor.fetchall()}
 
 
-class AccountsGone(Exception):
-    """Signals for accounts that do not exist (any more)."""
-
-
-def insert_signals(rows: Sequence[SignalRow], *, checked: bool = False) -> list[int]:
+def insert_signals(rows: Sequence[SignalRow]) -> list[int]:
     """Insert rows in order, skipping any (source, id) already stored; return the
     account of each row stored.
 
-    The rows' accounts must exist. Unless the caller says it has ``checked``
-    them (or will, before its transaction commits), they are checked here and
-    locked against being deleted until commit.
+    The database does not check that the rows' accounts exist: the caller does,
+    under a lock held until its transaction commits (``_lock_batch``, ``_keep``).
     """
-    if not checked:
-        if not connection.in_atomic_block:
-            raise RuntimeError("insert_signals needs a transaction to hold its locks")
-        ids = {row.account_id for row in rows}
-        gone = ids - _keep(ids)
-        if gone:
-            raise AccountsGone(f"no account with id {min(gone)}")
     if connection.vendor == "postgresql":
         stored = bulk_insert(
             Signal,

@@ -14,7 +14,7 @@ Django's as every other query's are.
 """
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import psycopg
@@ -35,18 +35,14 @@ def bulk_insert(
     rows = list(rows)
     if not rows:
         return []
-    fields = {field.column: field for field in model._meta.concrete_fields}
-    types = _array_types(model, tuple(columns))
-    arrays: list[list[object]] = [list(values) for values in zip(*rows, strict=True)]
-    for index, name in enumerate(columns):
-        field = fields[name]
-        if isinstance(field, models.JSONField):
-            arrays[index] = [_json_text(value) for value in arrays[index]]
-        elif isinstance(field, models.FloatField):  # an array holds one type
-            arrays[index] = [_float(value) for value in arrays[index]]
+    kinds = _columns(model, tuple(columns))
+    arrays = [
+        [convert(value) for value in values] if convert else list(values)
+        for (_, convert), values in zip(kinds, zip(*rows, strict=True), strict=True)
+    ]
 
     names = ", ".join(columns)
-    unpacked = ", ".join(f"%b::{kind}[]" for kind in types)
+    unpacked = ", ".join(f"%b::{kind}[]" for kind, _ in kinds)
     # WITH ORDINALITY and ORDER BY keep the given order, which for signals is
     # receipt order: the primary key breaks ties of observed_at by it.
     sql = (
@@ -65,31 +61,37 @@ def bulk_insert(
         return cur.fetchall() if returning else []
 
 
-_types: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+Convert = Callable[[Any], object] | None
+_described: dict[tuple[str, tuple[str, ...]], list[tuple[str, Convert]]] = {}
 
 
-def _array_types(model: type[models.Model], columns: tuple[str, ...]) -> list[str]:
-    """The array type of each column, worked out once per table and columns."""
+def _columns(
+    model: type[models.Model], columns: tuple[str, ...]
+) -> list[tuple[str, Convert]]:
+    """Each column's array type and what its values need first, worked out
+    once per table and columns."""
     key = (model._meta.label, columns)
-    if key not in _types:
+    if key not in _described:
         fields = {field.column: field for field in model._meta.concrete_fields}
-        _types[key] = [_array_type(fields[name]) for name in columns]
-    return _types[key]
+        _described[key] = [_column(fields[name]) for name in columns]
+    return _described[key]
 
 
-def _array_type(field: models.Field[Any, Any]) -> str:
-    """The type the column's array is sent as. Text goes as ``text``, not as
-    the column's ``varchar(n)``: a cast to that would cut a long value short,
-    where storing it in the column refuses it, as an INSERT should."""
+def _column(field: models.Field[Any, Any]) -> tuple[str, Convert]:
+    """The type the column's array is sent as, and how its values are made
+    fit for it. Text goes as ``text``, not as the column's ``varchar(n)``: a
+    cast to that would cut a long value short, where storing it in the column
+    refuses it, as an INSERT should. JSON goes as its text, and floats as
+    floats even where a value is an int (an array holds one type)."""
     kind: str | None = field.db_type(connection)
     if kind is None:
         raise ValueError(f"{field.name} has no column type")
-    return "text" if kind.startswith("varchar") else kind
-
-
-def _float(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]
-
-
-def _json_text(value: object) -> str | None:
-    return None if value is None else json.dumps(value)
+    if isinstance(field, models.JSONField):
+        encoder = field.encoder
+        return (
+            kind,
+            lambda value: None if value is None else json.dumps(value, cls=encoder),
+        )
+    if isinstance(field, models.FloatField):
+        return kind, lambda value: None if value is None else float(value)
+    return ("text" if kind.startswith("varchar") else kind), None

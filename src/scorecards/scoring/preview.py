@@ -42,7 +42,6 @@ from scorecards.engine.parsing import Format
 from scorecards.lib.chunks import in_chunks
 from scorecards.scoring.models import (
     AccountScore,
-    Override,
     Scorecard,
     ScorecardVersion,
     Status,
@@ -205,7 +204,6 @@ def _rolled_up(
              if path not in kept]  # fmt: skip
     metrics = {criterion.metric for _, criterion in fresh}
     t = engine.to_timestamp(now)
-    by_hand = _overridden_at(now)
     columns = ", ".join(
         f"{_element(i, 'score')}, {_element(i, 'overridden')}"
         for i in range(len(paths))
@@ -222,6 +220,7 @@ def _rolled_up(
         [in_force.pk],
         size,
     ):
+        by_hand = overrides_at([row[0] for row in rows], now)
         ours = [row for row in rows if row[0] not in by_hand and not any(row[7::2])]
         skipped += [row[0] for row in rows if row[0] in by_hand or any(row[7::2])]
         ids = [row[0] for row in ours]
@@ -285,14 +284,6 @@ def _number(value: float | str | None) -> float | None:
 def _rolls_up_in_sql() -> bool:
     """PostgreSQL reads into JSON; SQLite does from 3.38, with ``->``."""
     return connection.vendor == "postgresql" or sqlite3.sqlite_version_info >= (3, 38)
-
-
-def _overridden_at(now: datetime) -> set[int]:
-    """The accounts with a score set by hand that holds at ``now``."""
-    active = Override.objects.filter(set_at__lte=now, expires_at__gt=now).filter(
-        Q(ended_at=None) | Q(ended_at__gt=now)
-    )
-    return set(active.values_list("account_id", flat=True))
 
 
 def _scored(

@@ -83,14 +83,11 @@ _loaded: dict[tuple[int, str], ScorecardVersion] = {}
 def current_versions() -> list[ScorecardVersion]:
     """The version each scorecard is under now. Treat them as read-only: they
     are shared by every caller in the process."""
-    keys = [
-        (pk, source)
-        for pk, source in fetch(
-            f"SELECT v.id, v.source FROM {ScorecardVersion._meta.db_table} v"
-            f" JOIN {Scorecard._meta.db_table} s ON s.current_id = v.id ORDER BY v.id",
-            [],
-        )
-    ]
+    keys = fetch(
+        f"SELECT v.id, v.source FROM {ScorecardVersion._meta.db_table} v"
+        f" JOIN {Scorecard._meta.db_table} s ON s.current_id = v.id ORDER BY v.id",
+        [],
+    )
     missing = [pk for pk, source in keys if (pk, source) not in _loaded]
     if missing:
         versions = ScorecardVersion.objects.filter(pk__in=missing)
