@@ -205,49 +205,34 @@ def test_of_repeats_in_a_replacing_batch_the_last_counts(cast, signal, clock):
     assert Signal.objects.get(external_id="resp-1").value == 2
 
 
+@pytest.fixture
+def globex_goes_once_read(cast, monkeypatch):
+    """Delete globex right after a batch's references are read, as a concurrent
+    erasure could: the database does not check a signal's account, so the
+    service must, under its lock. Only the first batch read sees this."""
+    resolve = service._resolve
+
+    def resolve_then_delete(items):
+        monkeypatch.setattr(service, "_resolve", resolve)
+        found = resolve(items)
+        cast.globex.delete()
+        return found
+
+    monkeypatch.setattr(service, "_resolve", resolve_then_delete)
+
+
+@pytest.mark.parametrize("store", ["ingest", "import"])
 def test_an_account_deleted_while_its_batch_is_read_refuses_the_batch(
-    cast, signal, clock, monkeypatch
+    cast, signal, clock, globex_goes_once_read, store
 ):
-    # The database does not check a signal's account; the service does, after
-    # locking the accounts. Here the account goes between reading the batch's
-    # references and locking them, as a concurrent erasure could make it go.
-    resolve = service._resolve
-
-    def resolve_then_delete(items):
-        found = resolve(items)
-        cast.globex.delete()
-        return found
-
-    monkeypatch.setattr(service, "_resolve", resolve_then_delete)
+    # Ingest re-scores what it stores; an import (store_signals) stores only.
+    send = ingest_signals if store == "ingest" else service.store_signals
     batch = [signal("acme", "qbr_score", 4), signal("globex", "qbr_score", 3)]
 
     with pytest.raises(RejectedBatch) as refused:
-        ingest_signals(batch, now=clock.now)
+        send(batch, now=clock.now)
 
     assert refused.value.errors == [ItemError(1, "account", "unknown account 'globex'")]
     assert not Signal.objects.exists()
-
-
-def test_an_import_batch_whose_account_went_stores_none(
-    cast, signal, clock, monkeypatch
-):
-    # Imports store without re-scoring (store_signals); they check the accounts
-    # as ingest does, between reading the batch and storing it.
-    resolve = service._resolve
-
-    def resolve_then_delete(items):
-        found = resolve(items)
-        cast.globex.delete()
-        return found
-
-    monkeypatch.setattr(service, "_resolve", resolve_then_delete)
-    batch = [signal("acme", "qbr_score", 4), signal("globex", "qbr_score", 3)]
-
-    with pytest.raises(RejectedBatch) as refused:
-        service.store_signals(batch, now=clock.now)
-
-    assert refused.value.errors == [ItemError(1, "account", "unknown account 'globex'")]
-    assert not Signal.objects.exists()
-    monkeypatch.setattr(service, "_resolve", resolve)
-    stored = service.store_signals(batch[:1], now=clock.now)
-    assert stored.stored == [cast.acme.pk]
+    send(batch[:1], now=clock.now)
+    assert list(Signal.objects.values_list("account", flat=True)) == [cast.acme.pk]
