@@ -3,7 +3,7 @@
 import random
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connections
@@ -300,3 +300,24 @@ def test_signals_older_than_every_window_still_make_a_criterion_stale(
     assert escalations["filled"] is True
     assert usage["raw"] == 60
     assert_scored_as_engine(cast.acme, clock.now)
+
+
+def test_a_signal_late_in_its_second_is_read_at_its_own_time(db):
+    # SQLite's strftime rounds a time to the millisecond: a signal at .9995 s
+    # or later was once read a second late, inside a window it had left.
+    account = Account.objects.create(key="late", name="Late")
+    as_of = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+    older = as_of - timedelta(days=40, microseconds=1)
+    within = as_of - timedelta(days=1, microseconds=300)
+    for n, moment in enumerate([older, within]):
+        Signal.objects.create(
+            account=account, metric="m", value=n, observed_at=moment,
+            received_at=as_of, source="test", external_id=str(n),
+        )  # fmt: skip
+
+    series = rescore_module.load_histories(
+        [account.pk], {"m"}, as_of, lookback=timedelta(days=30)
+    )[account.pk]["m"]
+
+    assert list(series.times) == [within.timestamp()]
+    assert series.earlier == older.timestamp()

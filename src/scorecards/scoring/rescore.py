@@ -19,7 +19,7 @@ from scorecards.accounts.models import Account, Contact
 from scorecards.engine.serialize import criterion_json
 from scorecards.ingest.models import Signal
 from scorecards.lib.pgbulk import bulk_insert
-from scorecards.lib.sql import fetch, marks
+from scorecards.lib.sql import epoch, fetch, marks
 from scorecards.scoring.models import (
     AccountScore,
     Override,
@@ -124,7 +124,7 @@ def load_histories(
     if lookback is not None:
         since = moment(as_of - lookback)
         older = fetch(
-            f"SELECT account_id, metric, {_epoch('MAX(observed_at)')} FROM {table}"
+            f"SELECT account_id, metric, {epoch('MAX(observed_at)')} FROM {table}"
             f" WHERE {where} AND observed_at <= %s GROUP BY account_id, metric",
             [*ids, *names, since],
         )
@@ -140,7 +140,7 @@ def load_histories(
     add = builder.add
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT account_id, metric, {_epoch('observed_at')}, value, contact_id"
+            f"SELECT account_id, metric, {epoch('observed_at')}, value, contact_id"
             f" FROM {table} WHERE {where} AND {within}"
             " ORDER BY account_id, metric, observed_at, id",
             [*ids, *names, *bounds],
@@ -154,20 +154,6 @@ def load_histories(
                 str(contact_id) if contact_id else None,
             )
     return builder.build()
-
-
-def _epoch(column: str) -> str:
-    """SQL for a time column (or an aggregate of one) as float seconds since
-    the epoch, exactly as Python's ``datetime.timestamp()`` gives it (one
-    rounding from whole microseconds)."""
-    if connection.vendor == "postgresql":
-        return f"EXTRACT(EPOCH FROM {column})::float8"
-    # Django keeps SQLite times as 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC; '%%s'
-    # is strftime's '%s' once the placeholders are filled in.
-    return (
-        f"((CAST(strftime('%%s', {column}) AS INTEGER) * 1000000"
-        f" + CAST(substr({column}, 21, 6) AS INTEGER)) / 1000000.0)"
-    )
 
 
 def overrides_at(ids: list[int], as_of: datetime) -> dict[int, dict[str, float]]:
