@@ -12,6 +12,7 @@ import itertools
 import math
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,7 +31,10 @@ from scorecards.engine import (
     score_account,
     score_leaves,
     summarize_leaves,
+    window_score,
 )
+from scorecards.engine.aggregates import Window
+from scorecards.engine.columns import summarize_columns
 from scorecards.engine.stakeholder import capped_shares, stakeholder_raw
 
 AS_OF = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -340,6 +344,57 @@ def test_a_summary_from_leaf_scores_alone_says_what_the_full_score_says(
         full.total,
         full.grade,
     )
+
+
+@thorough
+@given(scorecard=scorecards, received=signal_lists, roles=contact_roles)
+def test_a_criterion_scored_from_its_window_alone_scores_as_in_full(
+    scorecard, received, roles
+):
+    # A preview reads a changed criterion's window for every account and cuts
+    # it to its edges itself: the score must be the one the full history gets.
+    history = histories_by_account(received).get("acme", History())
+    t = AS_OF.timestamp()
+    for _, criterion in scorecard.leaves():
+        series = history[criterion.metric]
+        low = t - criterion.window.total_seconds() if criterion.window else -math.inf
+        inside = [i for i in range(len(series or ())) if low < series.times[i] <= t]
+        window = Window(
+            [series.times[i] for i in inside],
+            [series.values[i] for i in inside],
+            [series.contacts[i] for i in inside],
+            t,
+        )
+
+        alone = window_score(criterion, window, roles)
+
+        assert alone == evaluate_criterion(criterion, series, t=t, roles=roles).score
+
+
+@thorough
+@given(scorecard=scorecards, data=st.data())
+def test_summaries_rolled_up_as_columns_are_those_rolled_up_one_by_one(scorecard, data):
+    # A preview of many accounts rolls up a column per leaf at once; each
+    # account's status, total and grade must be the very ones summarize_leaves
+    # gives it, to the last bit of the total.
+    paths = [path for path, _ in scorecard.leaves()]
+    edges = [grade.min for grade in scorecard.grades]
+    leaf_scores = st.one_of(
+        st.none(), scores_0_to_100, st.sampled_from([0.0, 100.0, *edges])
+    )
+    accounts = data.draw(
+        st.lists(st.fixed_dictionaries(dict.fromkeys(paths, leaf_scores)), max_size=8)
+    )
+    columns = {
+        path: np.array(
+            [np.nan if a[path] is None else a[path] for a in accounts], dtype=float
+        )
+        for path in paths
+    }
+
+    rolled_up = summarize_columns(scorecard, columns, len(accounts))
+
+    assert rolled_up == [summarize_leaves(scorecard, a) for a in accounts]
 
 
 @quick

@@ -5,17 +5,24 @@ scorecard, criteria whose rules stay) and reads signals only for the rest; each
 case here previews a draft, publishes it, and compares account by account.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 
+from scorecards import engine
+from scorecards.accounts.models import Account
 from scorecards.demo.bundled import bundled_scorecards
 from scorecards.demo.load import load_portfolio
+from scorecards.ingest.models import Signal
 from scorecards.scoring import preview as preview_module
+from scorecards.scoring import windows
 from scorecards.scoring.models import AccountScore
 from scorecards.scoring.overrides import set_override
 from scorecards.scoring.preview import LISTED, _word, preview
 from scorecards.scoring.publish import publish
+from scorecards.scoring.rescore import load_histories
+from scorecards.scoring.windows import window_scores
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +60,12 @@ EDITS = {
          "    normalize: {points: [[0, 100], [10, 0]]}\n  - key: nps"),
     ],
     "a criterion's rules changed in place": [("min_count: 2", "min_count: 1")],
+    "a stakeholder's roles reweighed": [
+        ("role_weights: {decision_maker: 2, champion: 1}",
+         "role_weights: {decision_maker: 1, champion: 6}"),
+        ("max_share: 0.5", "max_share: 0.9"),
+    ],
+    "a window dropped": [("    window: 180d\n    min_count: 2", "    min_count: 2")],
     "accounts moved to another scorecard": [
         ("priority: 0", "priority: 0\napplies_to: {segment: [smb]}"),
     ],
@@ -109,7 +122,8 @@ def test_overrides_hold_in_the_preview_as_after_publishing(book):
 @pytest.mark.parametrize(
     "edit",
     ["reweighed and regraded", "a window changed",
-     "a criterion's rules changed in place"],
+     "a criterion's rules changed in place", "a stakeholder's roles reweighed",
+     "a window dropped"],
 )  # fmt: skip
 def test_a_draft_keeping_its_leaves_is_rolled_up_from_stored_scores(
     book, monkeypatch, edit
@@ -136,3 +150,52 @@ def test_a_draft_keeping_its_leaves_is_rolled_up_from_stored_scores(
     assert scored_one_by_one == [first.account.key]
     governed = AccountScore.objects.filter(version__scorecard__key="default")
     assert shown.accounts == governed.count()
+
+
+EDGES = """
+key: edges
+name: Edges
+grades: [{name: any, min: 0}]
+criteria:
+  - {key: total, metric: logins, weight: 1, window: 30d, aggregate: sum,
+     normalize: {linear: [0, 100]}}
+  - {key: last, metric: logins, weight: 1, window: 30d, aggregate: latest,
+     normalize: {linear: [0, 100]}}
+"""
+
+
+@pytest.mark.parametrize("rows_at_once", [windows.WINDOW_ROWS, 1])
+def test_a_changed_criterion_reads_exactly_its_window(db, monkeypatch, rows_at_once):
+    # The preview reads a changed criterion's signals for every account in one
+    # query; a signal a microsecond either side of the window's edges counts
+    # as it does when the account is scored: after ``as_of - window``, up to
+    # ``as_of`` itself, and the one received last of two at the same moment.
+    # A window too large to hold is read a range of accounts at a time.
+    monkeypatch.setattr(windows, "WINDOW_ROWS", rows_at_once)
+    # "quiet", wanted with no signal, is left out: it takes the score of an
+    # empty window, which comes beside the scores.
+    edge, other, quiet = (
+        Account.objects.create(key=key, name=key) for key in ("edge", "other", "quiet")
+    )
+    start = NOW - timedelta(days=30)
+    for n, (account, at, value) in enumerate([
+        (edge, start, 1), (edge, start + timedelta(microseconds=1), 2),
+        (other, NOW - timedelta(days=1), 3),
+        (edge, start + timedelta(milliseconds=500), 4), (edge, NOW, 16),
+        (edge, NOW, 8), (other, NOW, 5),
+        (edge, NOW + timedelta(microseconds=1), 32),
+        (edge, NOW + timedelta(seconds=0.5), 64),
+    ]):  # fmt: skip
+        Signal.objects.create(
+            account=account, metric="logins", value=value, observed_at=at,
+            received_at=NOW, source="test", external_id=str(n),
+        )  # fmt: skip
+    card = engine.build_scorecard(engine.decode_scorecard(EDGES, format="yaml"))
+    total, last = (criterion for _, criterion in card.leaves())
+    wanted = np.array([edge.pk, quiet.pk])  # not "other"
+
+    assert window_scores(total, wanted, NOW) == ({edge.pk: 2 + 4 + 16 + 8}, None)
+    assert window_scores(last, wanted, NOW) == ({edge.pk: 8}, None)
+    histories = load_histories([edge.pk], {"logins"}, NOW)
+    scored = engine.score_account(card, histories[edge.pk], as_of=NOW)
+    assert [c.score for c in scored.criteria] == [30, 8]

@@ -4,6 +4,7 @@ Pure Python with no I/O beyond reading a scorecard file, and no Django: the web
 app, the workers and the offline command all call this same code.
 """
 
+from scorecards.engine.columns import summarize_columns
 from scorecards.engine.durations import format_duration, parse_duration
 from scorecards.engine.explain import (
     ChangeLine,
@@ -39,6 +40,7 @@ from scorecards.engine.scoring import (
     score_leaves,
     summarize_leaves,
     unscored,
+    window_score,
 )
 from scorecards.engine.signals import (
     History,
@@ -83,7 +85,9 @@ __all__ = [
     "score_account",
     "score_leaves",
     "score_portfolio",
+    "summarize_columns",
     "summarize_leaves",
     "to_timestamp",
     "unscored",
+    "window_score",
 ]

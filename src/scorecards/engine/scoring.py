@@ -251,26 +251,39 @@ def evaluate_criterion(
     window, latest_at = _window(criterion, series, t)
     raw, count = criterion.aggregate(window, roles)
 
-    missing = raw is None or count < criterion.min_count
-
     stale = (
         criterion.stale_after is not None
         and latest_at is not None
         and t - latest_at > criterion.stale_after.total_seconds()
     )
+    raw, score, missing, filled = _judged(criterion, raw, count)
+    return Leaf(raw, score, count, latest_at, stale, missing, filled)
 
+
+def window_score(
+    criterion: Criterion, window: Window, roles: Mapping[str, str]
+) -> float | None:
+    """The score ``evaluate_criterion`` gives ``criterion`` when ``window``
+    holds exactly the signals inside its window: all a bulk preview needs."""
+    raw, count = criterion.aggregate(window, roles)
+    return _judged(criterion, raw, count)[1]
+
+
+def _judged(
+    criterion: Criterion, raw: float | None, count: int
+) -> tuple[float | None, float | None, bool, bool]:
+    """Raw value, score, missing and filled, once the missing rule has had
+    its say on an aggregate's answer."""
+    missing = raw is None or count < criterion.min_count
     match (missing, criterion.missing):
         case (False, _) if raw is not None:
-            return Leaf(
-                raw, criterion.normalize(raw), count, latest_at, stale, False, False
-            )
+            return raw, criterion.normalize(raw), False, False
         case (True, FillValue(value=value)):
-            score = criterion.normalize(value)
-            return Leaf(value, score, count, latest_at, stale, True, True)
+            return value, criterion.normalize(value), True, True
         case (True, FillScore(score=score)):
-            return Leaf(None, score, count, latest_at, stale, True, True)
+            return None, score, True, True
         case _:
-            return Leaf(None, None, count, latest_at, stale, True, False)
+            return None, None, True, False
 
 
 def _window(

@@ -50,6 +50,15 @@ class Signal(models.Model):
             models.Index(
                 fields=["account", "metric", "observed_at"], name="signal_series"
             ),
+            # A metric's window across every account, in time and receipt
+            # order, read from the index alone: what a scorecard preview reads
+            # for a criterion whose rules change (PostgreSQL keeps the other
+            # columns in the index; SQLite, without INCLUDE, reads the rows).
+            models.Index(
+                fields=["metric", "observed_at", "id"],
+                include=["account", "value", "contact"],
+                name="signal_window",
+            ),
             models.Index(
                 fields=["contact"],
                 name="signal_contact",

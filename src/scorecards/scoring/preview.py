@@ -19,11 +19,12 @@ waits, at 100,000 accounts, so it scores only what the draft can change:
 
 When the draft governs the accounts its version in force does and keeps its
 leaves in order (the usual edit: weights, grades, a window, a threshold), the
-accounts under that version are not loaded at all: the database reads the
-kept leaves' scores out of their stored breakdowns, and ``summarize_leaves``
-rolls them up (``_rolled_up``). Only accounts that are unusual (a score set
-by hand, never scored, scored under a version no longer in force) are scored
-one by one.
+accounts under that version are not loaded at all (``_rolled_up``): the
+database reads the kept leaves' scores out of their stored breakdowns, each
+changed leaf is scored for every account from one read of its window
+(``windows.window_scores``), and ``summarize_columns`` rolls them up, a
+column per leaf. Only accounts that are unusual (a score set by hand, never
+scored, scored under a version no longer in force) are scored one by one.
 """
 
 import sqlite3
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from django.db import connection
 from django.db.models import Q
 
@@ -42,13 +44,13 @@ from scorecards.engine.parsing import Format
 from scorecards.lib.chunks import in_chunks
 from scorecards.scoring.models import (
     AccountScore,
+    Override,
     Scorecard,
     ScorecardVersion,
     Status,
     stored_score,
 )
 from scorecards.scoring.rescore import (
-    CHUNK,
     NO_HISTORY,
     load_histories,
     overrides_at,
@@ -56,9 +58,10 @@ from scorecards.scoring.rescore import (
     score_stored,
 )
 from scorecards.scoring.scorecards import current_versions, parsed
+from scorecards.scoring.windows import window_scores
 
 LISTED = 50  # changed accounts listed, the largest moves first
-ROLLED_UP_CHUNK = 10_000  # stored scores read at a time when no signal is
+ROLLED_UP_CHUNK = 10_000  # stored scores fetched at a time
 
 # An account's score under the draft: the whole of it where it had to be
 # scored afresh, only status, total and grade where stored evaluations sufficed.
@@ -189,63 +192,59 @@ def _rolled_up(
     changes: list[Change],
     now: datetime,
 ) -> list[int]:
-    """Tally the accounts under ``in_force``: the leaves whose rules stay from
-    their stored scores, which the database reads straight out of each stored
-    breakdown, and the others from signals, as ``_under_draft`` does. Returns
-    the accounts it skipped, for scoring one by one: those with a score set by
-    hand, now or when last scored (an override may have ended since).
+    """Tally the accounts under ``in_force``, a column per leaf: the leaves
+    whose rules stay from their stored scores, which the database reads
+    straight out of each stored breakdown, and the others from the signals in
+    their windows (``window_scores``). Returns the accounts it skipped, for
+    scoring one by one: those with a score set by hand, now or when last
+    scored (an override may have ended since).
 
     A breakdown lists its version's leaves in order, and the draft has the
     same leaves (``_layout_kept``), so the draft's leaf i is element i.
     """
     paths = [path for path, _ in card.leaves()]
     kept = _same_rules(card, in_force)
-    fresh = [(path, criterion) for path, criterion in card.leaves()
-             if path not in kept]  # fmt: skip
-    metrics = {criterion.metric for _, criterion in fresh}
-    t = engine.to_timestamp(now)
-    columns = ", ".join(
-        f"{_element(i, 'score')}, {_element(i, 'overridden')}"
-        for i in range(len(paths))
+    scores_sql = ", ".join(_element(i, "score") for i in range(len(paths)))
+    # Set by hand now, or when last scored (an override may have ended since).
+    by_hand = " OR ".join(
+        [_OVERRIDDEN, *(_element(i, "overridden") for i in range(len(paths)))]
     )
-    # One query, streamed: signals are read a chunk of accounts at a time, as
-    # ``rescore`` reads them; with none to read, larger chunks do.
-    size = CHUNK if fresh else ROLLED_UP_CHUNK
-    skipped = []
+    moment = connection.ops.adapt_datetimefield_value(now)
+    ours, skipped = [], []
     for rows in _streamed(
         f"SELECT s.account_id, a.key, a.name, s.status, s.grade, s.total,"
-        f" {columns} FROM {AccountScore._meta.db_table} s"
+        f" {by_hand}, {scores_sql} FROM {AccountScore._meta.db_table} s"
         f" JOIN {Account._meta.db_table} a ON a.id = s.account_id"
         " WHERE s.version_id = %s",
-        [in_force.pk],
-        size,
+        [moment, moment, moment, in_force.pk],
+        ROLLED_UP_CHUNK,
     ):
-        by_hand = overrides_at([row[0] for row in rows], now)
-        ours = [row for row in rows if row[0] not in by_hand and not any(row[7::2])]
-        skipped += [row[0] for row in rows if row[0] in by_hand or any(row[7::2])]
-        ids = [row[0] for row in ours]
-        histories: dict[int, engine.History] = {}
-        roles: dict[int, dict[str, str]] = {}
-        if fresh and ids:
-            histories = load_histories(ids, metrics, now, lookback=card.lookback())
-            roles = roles_of(ids)
-        for pk, key, name, status, grade, total, *leaves in ours:
-            scores = {
-                path: _number(value)
-                for path, value in zip(paths, leaves[0::2], strict=True)
-                if path in kept
-            }
-            history = histories.get(pk, NO_HISTORY)
-            for path, criterion in fresh:
-                scores[path] = engine.evaluate_criterion(
-                    criterion,
-                    history[criterion.metric],
-                    t=t,
-                    roles=roles.get(pk, {}),
-                ).score
-            result = engine.summarize_leaves(card, scores)
-            _tally(found, changes, key, name, (status, grade, total), result, True)
+        ours += [row for row in rows if not row[6]]
+        skipped += [row[0] for row in rows if row[6]]
+
+    ids = np.fromiter((row[0] for row in ours), dtype="i8", count=len(ours))
+    scores = {}
+    for i, (path, criterion) in enumerate(card.leaves()):
+        if path in kept:
+            column = [_number(row[7 + i]) for row in ours]
+        else:
+            fresh, otherwise = window_scores(criterion, ids, now)
+            column = [fresh.get(pk, otherwise) for pk in ids.tolist()]
+        scores[path] = np.array(column, dtype=float)  # None is NaN
+    summaries = engine.summarize_columns(card, scores, len(ours))
+    for (_, key, name, status, grade, total, *_), result in zip(
+        ours, summaries, strict=True
+    ):
+        _tally(found, changes, key, name, (status, grade, total), result, True)
     return skipped
+
+
+# Whether a score set by hand holds now, as ``overrides_at`` reads them.
+_OVERRIDDEN = (
+    f"EXISTS (SELECT 1 FROM {Override._meta.db_table} o"
+    " WHERE o.account_id = s.account_id AND o.set_at <= %s AND o.expires_at > %s"
+    " AND (o.ended_at IS NULL OR o.ended_at > %s))"
+)
 
 
 def _streamed(
