@@ -60,6 +60,11 @@ EDITS = {
          "    normalize: {points: [[0, 100], [10, 0]]}\n  - key: nps"),
     ],
     "a criterion's rules changed in place": [("min_count: 2", "min_count: 1")],
+    "a criterion dropped": [
+        ("  - key: nps\n    name: NPS\n    metric: nps\n    weight: 30\n"
+         "    aggregate: nps\n    window: 180d\n    min_count: 2\n"
+         "    normalize: {linear: [-100, 100]}\n", ""),
+    ],
     "a stakeholder's roles reweighed": [
         ("role_weights: {decision_maker: 2, champion: 1}",
          "role_weights: {decision_maker: 1, champion: 6}"),
@@ -123,13 +128,13 @@ def test_overrides_hold_in_the_preview_as_after_publishing(book):
     "edit",
     ["reweighed and regraded", "a window changed",
      "a criterion's rules changed in place", "a stakeholder's roles reweighed",
-     "a window dropped"],
+     "a window dropped", "a criterion added", "a criterion dropped"],
 )  # fmt: skip
-def test_a_draft_keeping_its_leaves_is_rolled_up_from_stored_scores(
+def test_a_draft_governing_the_same_accounts_is_rolled_up_from_stored_scores(
     book, monkeypatch, edit
 ):
-    # The same leaves in the same order: no account is scored one by one (each
-    # would read its stored breakdown whole), but one with a score set by hand.
+    # The same accounts governed: no account is scored one by one (each would
+    # read its stored breakdown whole), but one with a score set by hand.
     scored_one_by_one = []
     one_by_one = preview_module._scored
 
@@ -164,14 +169,17 @@ criteria:
 """
 
 
-@pytest.mark.parametrize("rows_at_once", [windows.WINDOW_ROWS, 1])
-def test_a_changed_criterion_reads_exactly_its_window(db, monkeypatch, rows_at_once):
+@pytest.mark.parametrize("accounts_at_once", [windows.FIRST_ACCOUNTS, 1])
+def test_a_changed_criterion_reads_exactly_its_window(
+    db, monkeypatch, accounts_at_once
+):
     # The preview reads a changed criterion's signals for every account in one
     # query; a signal a microsecond either side of the window's edges counts
     # as it does when the account is scored: after ``as_of - window``, up to
     # ``as_of`` itself, and the one received last of two at the same moment.
-    # A window too large to hold is read a range of accounts at a time.
-    monkeypatch.setattr(windows, "WINDOW_ROWS", rows_at_once)
+    # A window too large to hold is read a few accounts at a time.
+    monkeypatch.setattr(windows, "FIRST_ACCOUNTS", accounts_at_once)
+    monkeypatch.setattr(windows, "WINDOW_ROWS", accounts_at_once)
     # "quiet", wanted with no signal, is left out: it takes the score of an
     # empty window, which comes beside the scores.
     edge, other, quiet = (

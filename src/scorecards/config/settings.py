@@ -121,7 +121,7 @@ DATA_DIR = read_data_dir()
 DATABASES = {"default": with_engine_options(read_database(data_dir=DATA_DIR))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # SQLite builds an index without its INCLUDE columns, as the one of signals
-# that keeps a metric's window (``signal_window``) wants: it then reads rows.
+# by account and metric (``signal_series``) allows: it then reads the rows.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 INSTALLED_APPS = [

@@ -47,17 +47,14 @@ class Signal(models.Model):
             )
         ]
         indexes = [
+            # An account's series of a metric in time and receipt order,
+            # read from the index alone (PostgreSQL keeps the value and the
+            # contact in it; SQLite, without INCLUDE, reads the rows): what
+            # re-scoring reads, and a preview for a changed criterion.
             models.Index(
-                fields=["account", "metric", "observed_at"], name="signal_series"
-            ),
-            # A metric's window across every account, in time and receipt
-            # order, read from the index alone: what a scorecard preview reads
-            # for a criterion whose rules change (PostgreSQL keeps the other
-            # columns in the index; SQLite, without INCLUDE, reads the rows).
-            models.Index(
-                fields=["metric", "observed_at", "id"],
-                include=["account", "value", "contact"],
-                name="signal_window",
+                fields=["account", "metric", "observed_at", "id"],
+                include=["value", "contact"],
+                name="signal_series",
             ),
             models.Index(
                 fields=["contact"],

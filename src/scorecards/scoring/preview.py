@@ -17,9 +17,10 @@ waits, at 100,000 accounts, so it scores only what the draft can change:
 3. Only the criteria the draft adds or changes read signals, and only those
    criteria's metrics, as ``rescore`` reads them.
 
-When the draft governs the accounts its version in force does and keeps its
-leaves in order (the usual edit: weights, grades, a window, a threshold), the
-accounts under that version are not loaded at all (``_rolled_up``): the
+When the draft governs the accounts its version in force does (every edit
+but one of ``applies_to`` or ``priority``: weights, grades, windows,
+thresholds, criteria added, dropped or regrouped), the accounts under that
+version are not loaded at all (``_rolled_up``): the
 database reads the kept leaves' scores out of their stored breakdowns, each
 changed leaf is scored for every account from one read of its window
 (``windows.window_scores``), and ``summarize_columns`` rolls them up, a
@@ -122,7 +123,7 @@ def preview(source: str, *, format: Format, now: datetime) -> Preview:
     changes: list[Change] = []
     in_force = next((v for v in every if v.scorecard.key == card.key), None)
     accounts = Account.objects.select_related("score")
-    if in_force is not None and _rolls_up_in_sql() and _layout_kept(card, in_force):
+    if in_force is not None and _rolls_up_in_sql() and _governs_alike(card, in_force):
         skipped = _rolled_up(card, in_force, found, changes, now)
         # Left to score one by one: accounts never scored, accounts scored
         # under a version no longer in force, and those the roll-up skipped.
@@ -173,16 +174,12 @@ def _tally(
         )
 
 
-def _layout_kept(card: engine.Scorecard, in_force: ScorecardVersion) -> bool:
-    """Whether the draft governs the accounts the version in force does and
-    has its leaves, in its order: then each account under that version keeps
-    the stored evaluation of every leaf whose rules stay, at the same place in
-    its stored breakdown."""
+def _governs_alike(card: engine.Scorecard, in_force: ScorecardVersion) -> bool:
+    """Whether the draft governs the accounts the version in force does: then
+    each account under that version keeps the stored evaluation of every leaf
+    whose rules stay, in its stored breakdown."""
     current = parsed(in_force)
-    return (card.applies_to, card.priority) == (
-        current.applies_to,
-        current.priority,
-    ) and [path for path, _ in card.leaves()] == [p for p, _ in current.leaves()]
+    return (card.applies_to, card.priority) == (current.applies_to, current.priority)
 
 
 def _rolled_up(
@@ -199,15 +196,17 @@ def _rolled_up(
     scoring one by one: those with a score set by hand, now or when last
     scored (an override may have ended since).
 
-    A breakdown lists its version's leaves in order, and the draft has the
-    same leaves (``_layout_kept``), so the draft's leaf i is element i.
+    A breakdown lists its version's leaves in order, so the stored score of
+    the version's leaf i is element i; the draft may add, drop or move
+    leaves, and keeps the score of each leaf at the same path with the same
+    rules.
     """
-    paths = [path for path, _ in card.leaves()]
+    index = {path: i for i, (path, _) in enumerate(parsed(in_force).leaves())}
     kept = _same_rules(card, in_force)
-    scores_sql = ", ".join(_element(i, "score") for i in range(len(paths)))
+    scores_sql = ", ".join(_element(i, "score") for i in range(len(index)))
     # Set by hand now, or when last scored (an override may have ended since).
     by_hand = " OR ".join(
-        [_OVERRIDDEN, *(_element(i, "overridden") for i in range(len(paths)))]
+        [_OVERRIDDEN, *(_element(i, "overridden") for i in range(len(index)))]
     )
     moment = connection.ops.adapt_datetimefield_value(now)
     ours, skipped = [], []
@@ -224,9 +223,9 @@ def _rolled_up(
 
     ids = np.fromiter((row[0] for row in ours), dtype="i8", count=len(ours))
     scores = {}
-    for i, (path, criterion) in enumerate(card.leaves()):
+    for path, criterion in card.leaves():
         if path in kept:
-            column = [_number(row[7 + i]) for row in ours]
+            column = [_number(row[7 + index[path]]) for row in ours]
         else:
             fresh, otherwise = window_scores(criterion, ids, now)
             column = [fresh.get(pk, otherwise) for pk in ids.tolist()]

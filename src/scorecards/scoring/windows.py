@@ -3,18 +3,17 @@
 A scorecard preview that changes a criterion's rules needs that criterion's
 score for each account, and nothing else: not the account's other metrics,
 not the signals before the window (they only tell staleness). So one query
-reads the metric's signals inside the window for every account, from the
-index that keeps them by metric and time (``signal_window``), as numpy
-columns; numpy cuts them to the window's exact edges and sorts them by
-account and time, and the engine scores each account's (``window_score``),
-as ``score_account`` would.
+reads the metric's signals inside the window for many accounts at once, each
+account's straight out of the index that keeps them by account, metric and
+time (``signal_series``, which holds the values too), as numpy columns;
+numpy cuts them to the window's exact edges and sorts them by account and
+time, and the engine scores each account's (``window_score``), as
+``score_account`` would.
 """
 
 import json
 import math
-from collections.abc import Sequence
 from datetime import datetime, timedelta
-from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -24,12 +23,12 @@ from scorecards import engine
 from scorecards.engine.aggregates import Nps, Stakeholder, Window
 from scorecards.ingest.models import Signal
 from scorecards.lib.columns import read_columns
-from scorecards.lib.sql import fetch
 from scorecards.scoring.rescore import CHUNK, roles_of
 
-# Signals held at once: a long window over a dense metric is read a range of
-# accounts at a time, each a pass over the window in the index.
+# Signals held at once, about: the first read takes FIRST_ACCOUNTS accounts,
+# and each next one as many as the signals seen so far say will fit.
 WINDOW_ROWS = 2_000_000
+FIRST_ACCOUNTS = 10_000
 
 # The query reads a second more than the window either side, and numpy cuts
 # the rows to the exact edges: the database compares times to the
@@ -46,24 +45,26 @@ def window_scores(
     a signal in the window, and the score of one with none."""
     t = engine.to_timestamp(now)
     moment = connection.ops.adapt_datetimefield_value
-    where = "metric = %s AND observed_at <= %s"
+    where = "s.metric = %s AND s.observed_at <= %s"
     params: list[object] = [criterion.metric, moment(now + _MARGIN)]
     low = -math.inf
     if criterion.window is not None:
-        where += " AND observed_at > %s"
+        where += " AND s.observed_at > %s"
         params.append(moment(now - criterion.window - _MARGIN))
         low = t - criterion.window.total_seconds()  # as ``_window`` cuts
-    table = Signal._meta.db_table
 
     scores: dict[int, float | None] = {}
-    for extra, bounds in _ranges(f"FROM {table} WHERE {where}", params):
+    done, size = 0, FIRST_ACCOUNTS
+    while done < len(accounts):
+        wanted = accounts[done : done + size]
         account, times, values, contact, receipt = read_columns(
-            [("account_id", "i8"), ("observed_at", "time"), ("value", "f8"),
-             ("COALESCE(contact_id, 0)", "i8"), ("id", "i8")],
-            f"FROM {table} WHERE {where}{extra}",
-            [*params, *bounds],
+            [("s.account_id", "i8"), ("s.observed_at", "time"), ("s.value", "f8"),
+             ("COALESCE(s.contact_id, 0)", "i8"), ("s.id", "i8")],
+            *_for_each_account(wanted, where, params),
         )  # fmt: skip
-        inside = (times > low) & (times <= t) & np.isin(account, accounts)
+        done += len(wanted)
+        size = max(1, int(len(wanted) * WINDOW_ROWS / max(len(account), 1)))
+        inside = (times > low) & (times <= t)
         # Each account's signals oldest first, ties in receipt order. Distinct
         # times (to the microsecond) stay distinct as float seconds.
         order = np.lexsort((receipt[inside], times[inside], account[inside]))
@@ -76,30 +77,28 @@ def window_scores(
     return scores, engine.window_score(criterion, Window((), (), (), t), {})
 
 
-def _ranges(rest: str, params: Sequence[object]) -> list[tuple[str, list[int]]]:
-    """SQL to add to the query, and its parameters, for each range of
-    accounts to read at a time: all at once unless the window is large."""
-    rows = _rows_in(rest, params)
-    if rows <= WINDOW_ROWS:
-        return [("", [])]
-    first, last = fetch(f"SELECT MIN(account_id), MAX(account_id) {rest}", params)[0]
-    edges = np.linspace(first, last + 1, math.ceil(rows / WINDOW_ROWS) + 1)
-    bounds = sorted({int(edge) for edge in edges})
-    return [
-        (" AND account_id >= %s AND account_id < %s", [low, high])
-        for low, high in pairwise(bounds)
-    ]
-
-
-def _rows_in(rest: str, params: Sequence[object]) -> int:
-    """About how many rows ``SELECT ... <rest>`` gives: enough to size the
-    reads by. PostgreSQL's planner estimates it for free; SQLite counts."""
-    if connection.vendor != "postgresql":
-        return int(fetch(f"SELECT COUNT(*) {rest}", params)[0][0])
-    (plan,) = fetch(f"EXPLAIN (FORMAT JSON) SELECT 1 {rest}", params)[0]
-    if isinstance(plan, str):
-        plan = json.loads(plan)
-    return int(plan[0]["Plan"]["Plan Rows"])
+def _for_each_account(
+    accounts: npt.NDArray[np.int64], where: str, params: list[object]
+) -> tuple[str, list[object]]:
+    """The FROM clause, and its parameters, of the signals ``where`` says of
+    each of ``accounts``, each account's looked up in ``signal_series``."""
+    table = Signal._meta.db_table
+    ids = accounts.tolist()
+    if connection.vendor == "postgresql":
+        # OFFSET 0 keeps the planner from turning the lookups into one scan
+        # of every account's signals.
+        return (
+            f"FROM unnest(%s::bigint[]) AS wanted (id) CROSS JOIN LATERAL"
+            f" (SELECT s.account_id, s.observed_at, s.value, s.contact_id, s.id"
+            f" FROM {table} s WHERE s.account_id = wanted.id"
+            f" AND {where} OFFSET 0) AS s",
+            [ids, *params],
+        )
+    return (
+        f"FROM json_each(%s) AS wanted JOIN {table} s"
+        f" ON s.account_id = wanted.value WHERE {where}",
+        [json.dumps(ids), *params],
+    )
 
 
 def _scored(
