@@ -169,7 +169,7 @@ criteria:
 """
 
 
-@pytest.mark.parametrize("accounts_at_once", [windows.FIRST_ACCOUNTS, 1])
+@pytest.mark.parametrize("accounts_at_once", [windows.ACCOUNTS_AT_ONCE, 1])
 def test_a_changed_criterion_reads_exactly_its_window(
     db, monkeypatch, accounts_at_once
 ):
@@ -178,7 +178,7 @@ def test_a_changed_criterion_reads_exactly_its_window(
     # as it does when the account is scored: after ``as_of - window``, up to
     # ``as_of`` itself, and the one received last of two at the same moment.
     # A window too large to hold is read a few accounts at a time.
-    monkeypatch.setattr(windows, "FIRST_ACCOUNTS", accounts_at_once)
+    monkeypatch.setattr(windows, "ACCOUNTS_AT_ONCE", accounts_at_once)
     monkeypatch.setattr(windows, "WINDOW_ROWS", accounts_at_once)
     # "quiet", wanted with no signal, is left out: it takes the score of an
     # empty window, which comes beside the scores.
@@ -207,3 +207,38 @@ def test_a_changed_criterion_reads_exactly_its_window(
     histories = load_histories([edge.pk], {"logins"}, NOW)
     scored = engine.score_account(card, histories[edge.pk], as_of=NOW)
     assert [c.score for c in scored.criteria] == [30, 8]
+
+
+def test_accounts_without_a_breakdown_to_keep_are_scored_one_by_one(book, monkeypatch):
+    # A roll-up reads the breakdowns stored under the version in force. An
+    # account never scored has none, and one scored under a version since
+    # replaced (its re-score not yet done) has one the draft cannot read by
+    # place: both are scored one by one, and come out as publishing scores them.
+    replaced = AccountScore.objects.filter(version__scorecard__key="default")[0]
+    old_version = replaced.version
+    publish(source=default_source().replace("weight: 30", "weight: 31", 1),
+            format="yaml", author="test", now=NOW)  # fmt: skip
+    stale = AccountScore.objects.filter(version__scorecard__key="default")[0]
+    AccountScore.objects.filter(pk=stale.pk).update(version=old_version)
+    Account.objects.create(key="new", name="New")
+    scored_one_by_one = []
+    one_by_one = preview_module._scored
+
+    def recording(chunk, *args):
+        scored_one_by_one.extend(account.key for account in chunk)
+        return one_by_one(chunk, *args)
+
+    monkeypatch.setattr(preview_module, "_scored", recording)
+    draft = default_source().replace("window: 60d", "window: 14d")
+    before = words()
+
+    shown = preview(draft, format="yaml", now=NOW)
+    publish(source=draft, format="yaml", author="test", now=NOW)
+    after = words()
+
+    assert sorted(scored_one_by_one) == sorted([stale.account.key, "new"])
+    changed = {k for k in after if after[k][0] != before.get(k, ("",))[0]}
+    assert "new" in changed
+    assert {c.key: c.after for c in shown.changes} == {k: after[k][0] for k in changed}
+    governed = AccountScore.objects.filter(version__scorecard__key="default")
+    assert shown.accounts == governed.count()

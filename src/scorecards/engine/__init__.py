@@ -4,7 +4,7 @@ Pure Python with no I/O beyond reading a scorecard file, and no Django: the web
 app, the workers and the offline command all call this same code.
 """
 
-from scorecards.engine.columns import summarize_columns
+from scorecards.engine.columns import Totals, summarize_columns, total_columns
 from scorecards.engine.durations import format_duration, parse_duration
 from scorecards.engine.explain import (
     ChangeLine,
@@ -71,6 +71,7 @@ __all__ = [
     "Signal",
     "Status",
     "Summary",
+    "Totals",
     "build_scorecard",
     "choose_scorecard",
     "decode_scorecard",
@@ -88,6 +89,7 @@ __all__ = [
     "summarize_columns",
     "summarize_leaves",
     "to_timestamp",
+    "total_columns",
     "unscored",
     "window_score",
 ]

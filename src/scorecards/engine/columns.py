@@ -8,6 +8,7 @@ very float ``summarize_leaves`` gives (a property test holds them to it).
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -18,9 +19,31 @@ from scorecards.engine.scoring import Status, Summary
 type Column = npt.NDArray[np.float64]
 
 
-def summarize_columns(
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """What ``summarize_leaves`` says of many accounts, a column each."""
+
+    scored: npt.NDArray[np.bool_]  # else too little data
+    total: Column  # NaN where not scored
+    grade: npt.NDArray[np.int64]  # index into the grades; -1 for none
+
+    def summaries(self, scorecard: Scorecard) -> list[Summary]:
+        """Each account's ``Summary``, as ``summarize_leaves`` gives it."""
+        grades = [*scorecard.grades, None]  # index -1: no grade
+        return [
+            Summary(Status.SCORED, total, grades[grade])
+            if is_scored
+            else Summary(Status.INSUFFICIENT_DATA, None, None)
+            for is_scored, total, grade in zip(
+                self.scored.tolist(), self.total.tolist(), self.grade.tolist(),
+                strict=True,
+            )
+        ]  # fmt: skip
+
+
+def total_columns(
     scorecard: Scorecard, scores: Mapping[str, Column], size: int
-) -> list[Summary]:
+) -> Totals:
     """What ``summarize_leaves`` says of each of ``size`` accounts, given
     every leaf path's scores as a column (no overrides: an account with one
     is summarized on its own)."""
@@ -32,14 +55,14 @@ def summarize_columns(
     for index in reversed(range(len(scorecard.grades))):
         reached = score >= scorecard.grades[index].min - 1e-9
         grades[scored & reached] = index
-    return [
-        Summary(Status.SCORED, total, scorecard.grades[grade] if grade >= 0 else None)
-        if is_scored
-        else Summary(Status.INSUFFICIENT_DATA, None, None)
-        for is_scored, total, grade in zip(
-            scored.tolist(), score.tolist(), grades.tolist(), strict=True
-        )
-    ]
+    return Totals(scored, np.where(scored, score, np.nan), grades)
+
+
+def summarize_columns(
+    scorecard: Scorecard, scores: Mapping[str, Column], size: int
+) -> list[Summary]:
+    """``total_columns``, as a ``Summary`` per account."""
+    return total_columns(scorecard, scores, size).summaries(scorecard)
 
 
 def _roll_up(

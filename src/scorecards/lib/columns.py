@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import psycopg
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from scorecards.lib.sql import epoch
 
@@ -27,7 +28,11 @@ _Y2K_MICROSECONDS = 946_684_800_000_000
 
 
 def read_columns(
-    columns: Sequence[tuple[str, str]], rest: str, params: Sequence[object]
+    columns: Sequence[tuple[str, str]],
+    rest: str,
+    params: Sequence[object],
+    *,
+    using: BaseDatabaseWrapper | None = None,
 ) -> list[npt.NDArray[np.generic]]:
     """One numpy array per (SQL expression, kind) of ``columns``, over the
     rows of ``SELECT <expressions> <rest>``, in no particular order (sort
@@ -37,13 +42,18 @@ def read_columns(
 
     No value may be null (COALESCE it in the expression): a null is refused
     with ValueError rather than a row being dropped.
+
+    ``using`` is the connection to read on, the thread's own by default. On
+    PostgreSQL a worker thread may read on another thread's connection, in
+    its session and transaction, while that thread leaves it alone.
     """
+    db = using or connection
     kinds = [kind for _, kind in columns]
-    if connection.vendor != "postgresql":
+    if db.vendor != "postgresql":
         selected = ", ".join(
             epoch(sql) if kind == "time" else sql for sql, kind in columns
         )
-        rows = _rows(f"SELECT {selected} {rest}", params)
+        rows = _rows(db, f"SELECT {selected} {rest}", params)
         try:
             return [
                 np.fromiter(
@@ -57,7 +67,9 @@ def read_columns(
             raise ValueError(f"a column is null or not of its kind: {error}") from None
 
     packed = " || ".join(_SEND[kind].format(sql) for sql, kind in columns)
-    count, data = _packed(f"SELECT COUNT(*), string_agg({packed}, '') {rest}", params)
+    count, data = _packed(
+        db, f"SELECT COUNT(*), string_agg({packed}, '') {rest}", params
+    )
     binary = [">i8" if kind == "time" else f">{kind}" for kind in kinds]
     row = np.dtype([(f"c{i}", kind) for i, kind in enumerate(binary)])
     table = np.frombuffer(data or b"", dtype=row)
@@ -73,15 +85,19 @@ def read_columns(
     ]
 
 
-def _rows(sql: str, params: Sequence[object]) -> list[tuple[object, ...]]:
-    with connection.cursor() as cursor:
+def _rows(
+    db: BaseDatabaseWrapper, sql: str, params: Sequence[object]
+) -> list[tuple[object, ...]]:
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
 
 
-def _packed(sql: str, params: Sequence[object]) -> tuple[int, bytes | None]:
-    connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cur:
+def _packed(
+    db: BaseDatabaseWrapper, sql: str, params: Sequence[object]
+) -> tuple[int, bytes | None]:
+    db.ensure_connection()
+    with db.wrap_database_errors, psycopg.Cursor(db.connection) as cur:
         cur.execute(sql.encode(), params, binary=True)
         count, data = cur.fetchone() or (0, None)
         return count, data

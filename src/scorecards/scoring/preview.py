@@ -22,22 +22,25 @@ but one of ``applies_to`` or ``priority``: weights, grades, windows,
 thresholds, criteria added, dropped or regrouped), the accounts under that
 version are not loaded at all (``_rolled_up``): the
 database reads the kept leaves' scores out of their stored breakdowns, each
-changed leaf is scored for every account from one read of its window
-(``windows.window_scores``), and ``summarize_columns`` rolls them up, a
-column per leaf. Only accounts that are unusual (a score set by hand, never
-scored, scored under a version no longer in force) are scored one by one.
+changed leaf is scored for every account from reads of its window
+(``windows.window_scores``), ``total_columns`` rolls them up, a column per
+leaf, and the grades are counted over the columns; only the accounts that
+change grade are named. Only accounts that are unusual (a score set by hand,
+never scored, scored under a version no longer in force) are scored one by
+one.
 """
 
+import math
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import batched
 from typing import Any
 
 import numpy as np
 from django.db import connection
-from django.db.models import Q
 
 from scorecards import engine
 from scorecards.accounts.models import Account
@@ -63,6 +66,7 @@ from scorecards.scoring.windows import window_scores
 
 LISTED = 50  # changed accounts listed, the largest moves first
 ROLLED_UP_CHUNK = 10_000  # stored scores fetched at a time
+CHUNK = 1000  # accounts scored one by one at a time
 
 # An account's score under the draft: the whole of it where it had to be
 # scored afresh, only status, total and grade where stored evaluations sufficed.
@@ -122,14 +126,15 @@ def preview(source: str, *, format: Format, now: datetime) -> Preview:
     found = Preview(key=card.key, version=number)
     changes: list[Change] = []
     in_force = next((v for v in every if v.scorecard.key == card.key), None)
-    accounts = Account.objects.select_related("score")
+    accounts = Account.objects.select_related("score").order_by("pk")
+    chunks = in_chunks(accounts, CHUNK)
     if in_force is not None and _rolls_up_in_sql() and _governs_alike(card, in_force):
         skipped = _rolled_up(card, in_force, found, changes, now)
-        # Left to score one by one: accounts never scored, accounts scored
-        # under a version no longer in force, and those the roll-up skipped.
-        stale = ~Q(score__version__in=[v.pk for v in every]) & ~Q(score__version=None)
-        accounts = accounts.filter(Q(score=None) | stale | Q(pk__in=skipped))
-    for chunk in in_chunks(accounts.order_by("pk")):
+        chunks = (
+            list(accounts.filter(pk__in=part))
+            for part in batched(_left_over(every, skipped), CHUNK)
+        )
+    for chunk in chunks:
         for account, result, governed in _scored(chunk, versions, draft, now):
             now_score = stored_score(account)
             before = (
@@ -141,6 +146,19 @@ def preview(source: str, *, format: Format, now: datetime) -> Preview:
     changes.sort(key=lambda change: (-change.moved, change.key))
     found.changes = changes[:LISTED]
     return found
+
+
+def _left_over(every: Sequence[ScorecardVersion], skipped: list[int]) -> list[int]:
+    """The accounts a roll-up leaves to score one by one, in order: those
+    never scored, those scored under a version no longer in force, and those
+    it skipped."""
+    never = Account.objects.filter(score=None).values_list("pk", flat=True)
+    stale = (
+        AccountScore.objects.exclude(version__in=[v.pk for v in every])
+        .exclude(version=None)
+        .values_list("account_id", flat=True)
+    )
+    return sorted({*never, *stale, *skipped})
 
 
 def _tally(
@@ -202,8 +220,8 @@ def _rolled_up(
     rules.
     """
     index = {path: i for i, (path, _) in enumerate(parsed(in_force).leaves())}
-    kept = _same_rules(card, in_force)
-    scores_sql = ", ".join(_element(i, "score") for i in range(len(index)))
+    kept = [path for path, _ in card.leaves() if path in _same_rules(card, in_force)]
+    scores_sql = "".join(f", {_element(index[path], 'score')}" for path in kept)
     # Set by hand now, or when last scored (an override may have ended since).
     by_hand = " OR ".join(
         [_OVERRIDDEN, *(_element(i, "overridden") for i in range(len(index)))]
@@ -211,31 +229,71 @@ def _rolled_up(
     moment = connection.ops.adapt_datetimefield_value(now)
     ours, skipped = [], []
     for rows in _streamed(
-        f"SELECT s.account_id, a.key, a.name, s.status, s.grade, s.total,"
-        f" {by_hand}, {scores_sql} FROM {AccountScore._meta.db_table} s"
-        f" JOIN {Account._meta.db_table} a ON a.id = s.account_id"
-        " WHERE s.version_id = %s",
+        f"SELECT s.account_id, s.status, s.grade, s.total, {by_hand}{scores_sql}"
+        f" FROM {AccountScore._meta.db_table} s WHERE s.version_id = %s",
         [moment, moment, moment, in_force.pk],
         ROLLED_UP_CHUNK,
     ):
-        ours += [row for row in rows if not row[6]]
-        skipped += [row[0] for row in rows if row[6]]
+        ours += [row for row in rows if not row[4]]
+        skipped += [row[0] for row in rows if row[4]]
 
     ids = np.fromiter((row[0] for row in ours), dtype="i8", count=len(ours))
+    read = _number if connection.vendor == "sqlite" else None
     scores = {}
     for path, criterion in card.leaves():
         if path in kept:
-            column = [_number(row[7 + index[path]]) for row in ours]
+            at = 5 + kept.index(path)
+            column = [read(row[at]) if read else row[at] for row in ours]
         else:
             fresh, otherwise = window_scores(criterion, ids, now)
             column = [fresh.get(pk, otherwise) for pk in ids.tolist()]
         scores[path] = np.array(column, dtype=float)  # None is NaN
-    summaries = engine.summarize_columns(card, scores, len(ours))
-    for (_, key, name, status, grade, total, *_), result in zip(
-        ours, summaries, strict=True
-    ):
-        _tally(found, changes, key, name, (status, grade, total), result, True)
+    totals = engine.total_columns(card, scores, len(ours))
+
+    before = [_word(status, grade) for _, status, grade, *_ in ours]
+    after = _words(card, totals)
+    found.accounts += len(ours)
+    found.before.update(before)
+    found.after.update(after)
+    moved = [i for i in range(len(ours)) if before[i] != after[i]]
+    found.regraded += len(moved)
+    named = _keys_and_names([ours[i][0] for i in moved])
+    after_totals = totals.total.tolist()
+    changes += [
+        Change(
+            *named[ours[i][0]],
+            before=before[i],
+            after=after[i],
+            before_total=ours[i][3],
+            after_total=None if math.isnan(after_totals[i]) else after_totals[i],
+        )
+        for i in moved
+    ]
     return skipped
+
+
+def _words(card: engine.Scorecard, totals: engine.Totals) -> list[str]:
+    """Each account's grade or status, as ``_word`` names it."""
+    words = [grade.name for grade in card.grades]
+    words += ["no grade", Status.INSUFFICIENT_DATA.value]
+    none, unscored = len(card.grades), len(card.grades) + 1
+    which = np.where(
+        totals.scored, np.where(totals.grade >= 0, totals.grade, none), unscored
+    )
+    return [words[i] for i in which.tolist()]
+
+
+def _keys_and_names(accounts: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """The key and name of each of ``accounts``."""
+    found: dict[int, tuple[str, str]] = {}
+    for start in range(0, len(accounts), ROLLED_UP_CHUNK):
+        found |= {
+            pk: (key, name)
+            for pk, key, name in Account.objects.filter(
+                pk__in=accounts[start : start + ROLLED_UP_CHUNK]
+            ).values_list("pk", "key", "name")
+        }
+    return found
 
 
 # Whether a score set by hand holds now, as ``overrides_at`` reads them.

@@ -11,13 +11,14 @@ time, and the engine scores each account's (``window_score``), as
 ``score_account`` would.
 """
 
-import json
 import math
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from scorecards import engine
 from scorecards.engine.aggregates import Nps, Stakeholder, Window
@@ -25,10 +26,10 @@ from scorecards.ingest.models import Signal
 from scorecards.lib.columns import read_columns
 from scorecards.scoring.rescore import CHUNK, roles_of
 
-# Signals held at once, about: the first read takes FIRST_ACCOUNTS accounts,
-# and each next one as many as the signals seen so far say will fit.
+# Accounts read at once: at most ACCOUNTS_AT_ONCE, and fewer where their
+# windows hold more than WINDOW_ROWS signals, as those read so far say.
+ACCOUNTS_AT_ONCE = 10_000
 WINDOW_ROWS = 2_000_000
-FIRST_ACCOUNTS = 10_000
 
 # The query reads a second more than the window either side, and numpy cuts
 # the rows to the exact edges: the database compares times to the
@@ -36,13 +37,20 @@ FIRST_ACCOUNTS = 10_000
 _MARGIN = timedelta(seconds=1)
 
 type Scores = tuple[dict[int, float | None], float | None]
+type Columns = list[npt.NDArray[np.generic]]
 
 
 def window_scores(
     criterion: engine.Criterion, accounts: npt.NDArray[np.int64], now: datetime
 ) -> Scores:
     """The score for ``criterion`` as of ``now`` of each of ``accounts`` with
-    a signal in the window, and the score of one with none."""
+    a signal in the window, and the score of one with none.
+
+    On PostgreSQL the database reads the next accounts' windows while Python
+    scores the last ones': a worker thread waits for the read on this
+    thread's connection, in its transaction (psycopg runs one thread's query
+    at a time on a connection, so a query of this thread's waits its turn).
+    """
     t = engine.to_timestamp(now)
     moment = connection.ops.adapt_datetimefield_value
     where = "s.metric = %s AND s.observed_at <= %s"
@@ -53,38 +61,54 @@ def window_scores(
         params.append(moment(now - criterion.window - _MARGIN))
         low = t - criterion.window.total_seconds()  # as ``_window`` cuts
 
-    scores: dict[int, float | None] = {}
-    done, size = 0, FIRST_ACCOUNTS
-    while done < len(accounts):
-        wanted = accounts[done : done + size]
-        account, times, values, contact, receipt = read_columns(
+    db = connections[DEFAULT_DB_ALIAS]
+    db.ensure_connection()
+
+    def read(wanted: npt.NDArray[np.int64]) -> Columns:
+        return read_columns(
             [("s.account_id", "i8"), ("s.observed_at", "time"), ("s.value", "f8"),
              ("COALESCE(s.contact_id, 0)", "i8"), ("s.id", "i8")],
-            *_for_each_account(wanted, where, params),
+            *_for_each_account(db, wanted, where, params),
+            using=db,
         )  # fmt: skip
-        done += len(wanted)
-        size = max(1, int(len(wanted) * WINDOW_ROWS / max(len(account), 1)))
-        inside = (times > low) & (times <= t)
-        # Each account's signals oldest first, ties in receipt order. Distinct
-        # times (to the microsecond) stay distinct as float seconds.
-        order = np.lexsort((receipt[inside], times[inside], account[inside]))
-        scores |= _scored(
-            criterion,
-            t,
-            *(column[inside][order] for column in (account, times, values, contact)),
-        )
+
+    scores: dict[int, float | None] = {}
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        ahead = db.vendor == "postgresql"
+        size = ACCOUNTS_AT_ONCE
+        wanted, done = accounts[:size], size
+        pending = reader.submit(read, wanted) if ahead else None
+        while len(wanted):
+            account, times, values, contact, receipt = (
+                pending.result() if pending else read(wanted)
+            )
+            rows = max(len(account), 1)
+            size = max(1, min(ACCOUNTS_AT_ONCE, len(wanted) * WINDOW_ROWS // rows))
+            wanted, done = accounts[done : done + size], done + size
+            pending = reader.submit(read, wanted) if ahead and len(wanted) else None
+            inside = (times > low) & (times <= t)
+            # Each account's signals oldest first, ties in receipt order.
+            # Distinct times (to the microsecond) stay distinct as float seconds.
+            order = np.lexsort((receipt[inside], times[inside], account[inside]))
+            columns = (account, times, values, contact)
+            scores |= _scored(criterion, t, *(c[inside][order] for c in columns))
     # An account with no signal in the window scores as one with none at all.
     return scores, engine.window_score(criterion, Window((), (), (), t), {})
 
 
 def _for_each_account(
-    accounts: npt.NDArray[np.int64], where: str, params: list[object]
+    db: BaseDatabaseWrapper,
+    accounts: npt.NDArray[np.int64],
+    where: str,
+    params: list[object],
 ) -> tuple[str, list[object]]:
     """The FROM clause, and its parameters, of the signals ``where`` says of
     each of ``accounts``, each account's looked up in ``signal_series``."""
     table = Signal._meta.db_table
-    ids = accounts.tolist()
-    if connection.vendor == "postgresql":
+    # The ids as one text parameter (an array literal, a JSON list): quicker
+    # to write out than a list adapted element by element.
+    ids = ",".join(map(str, accounts.tolist()))
+    if db.vendor == "postgresql":
         # OFFSET 0 keeps the planner from turning the lookups into one scan
         # of every account's signals.
         return (
@@ -92,12 +116,12 @@ def _for_each_account(
             f" (SELECT s.account_id, s.observed_at, s.value, s.contact_id, s.id"
             f" FROM {table} s WHERE s.account_id = wanted.id"
             f" AND {where} OFFSET 0) AS s",
-            [ids, *params],
+            ["{" + ids + "}", *params],
         )
     return (
         f"FROM json_each(%s) AS wanted JOIN {table} s"
         f" ON s.account_id = wanted.value WHERE {where}",
-        [json.dumps(ids), *params],
+        ["[" + ids + "]", *params],
     )
 
 
