@@ -5,6 +5,7 @@ scorecard, criteria whose rules stay) and reads signals only for the rest; each
 case here previews a draft, publishes it, and compares account by account.
 """
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -19,7 +20,7 @@ from scorecards.scoring import preview as preview_module
 from scorecards.scoring import windows
 from scorecards.scoring.models import AccountScore
 from scorecards.scoring.overrides import set_override
-from scorecards.scoring.preview import LISTED, _word, preview
+from scorecards.scoring.preview import LISTED, Preview, _word, preview
 from scorecards.scoring.publish import publish
 from scorecards.scoring.rescore import load_histories
 from scorecards.scoring.windows import window_scores
@@ -242,3 +243,24 @@ def test_accounts_without_a_breakdown_to_keep_are_scored_one_by_one(book, monkey
     assert {c.key: c.after for c in shown.changes} == {k: after[k][0] for k in changed}
     governed = AccountScore.objects.filter(version__scorecard__key="default")
     assert shown.accounts == governed.count()
+
+
+def test_the_distribution_lists_the_drafts_grades_best_first_then_the_rest():
+    shown = Preview(
+        key="default", version=2, grades=["healthy", "watch", "at_risk"],
+        before=Counter({"at_risk": 1, "retired": 4, "healthy": 2}),
+        after=Counter({"insufficient_data": 1, "watch": 3, "at_risk": 3}),
+    )  # fmt: skip
+
+    assert shown.distribution() == [
+        ("healthy", 2, 0), ("watch", 0, 3), ("at_risk", 1, 3),
+        ("insufficient_data", 0, 1), ("retired", 4, 0),
+    ]  # fmt: skip
+
+
+def test_a_preview_knows_the_drafts_grades(book):
+    draft = default_source().replace("{name: watch, min: 45", "{name: watch, min: 60")
+
+    shown = preview(draft, format="yaml", now=NOW)
+
+    assert shown.grades == ["healthy", "watch", "at_risk"]

@@ -98,10 +98,16 @@ class Preview:
     changes: list[Change] = field(default_factory=list)
     before: Counter[str] = field(default_factory=Counter)  # of the draft's accounts
     after: Counter[str] = field(default_factory=Counter)
+    grades: list[str] = field(default_factory=list)  # the draft's, best first
 
     def distribution(self) -> list[tuple[str, int, int]]:
-        """(grade, before, after) for every grade either side names."""
-        grades = list(dict.fromkeys([*self.after, *self.before]))
+        """(grade, before, after) for every grade either side names: the
+        draft's in its order, then any other (a grade the draft renames or
+        drops, a status) as first met."""
+        named = {*self.after, *self.before}
+        grades = [grade for grade in self.grades if grade in named]
+        grades += [grade for grade in dict.fromkeys([*self.after, *self.before])
+                   if grade not in grades]  # fmt: skip
         return [(grade, self.before[grade], self.after[grade]) for grade in grades]
 
 
@@ -123,7 +129,7 @@ def preview(source: str, *, format: Format, now: datetime) -> Preview:
     versions = [v for v in every if v.scorecard.key != card.key]
     versions.append(draft)
 
-    found = Preview(key=card.key, version=number)
+    found = Preview(key=card.key, version=number, grades=[g.name for g in card.grades])
     changes: list[Change] = []
     in_force = next((v for v in every if v.scorecard.key == card.key), None)
     accounts = Account.objects.select_related("score").order_by("pk")
