@@ -95,7 +95,15 @@ def oidc_provider(live_server, tmp_path):
         deadline = time.monotonic() + 30
         while not discovery_answers(provider.issuer):
             if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"the provider did not start:\n{log.read_text()}")
+                state = (
+                    f"exited with {process.returncode}"
+                    if process.returncode is not None
+                    else "still running, not answering, after 30 s"
+                )
+                raise AssertionError(
+                    f"the provider on port {port} did not start ({state}):\n"
+                    f"{log.read_text()}"
+                )
             time.sleep(0.05)
         yield provider
     finally:
