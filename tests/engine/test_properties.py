@@ -34,7 +34,7 @@ from scorecards.engine import (
     window_score,
 )
 from scorecards.engine.aggregates import Window
-from scorecards.engine.columns import summarize_columns
+from scorecards.engine.columns import total_columns
 from scorecards.engine.stakeholder import capped_shares, stakeholder_raw
 
 AS_OF = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -392,7 +392,7 @@ def test_summaries_rolled_up_as_columns_are_those_rolled_up_one_by_one(scorecard
         for path in paths
     }
 
-    rolled_up = summarize_columns(scorecard, columns, len(accounts))
+    rolled_up = total_columns(scorecard, columns, len(accounts)).summaries(scorecard)
 
     assert rolled_up == [summarize_leaves(scorecard, a) for a in accounts]
 

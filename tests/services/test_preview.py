@@ -41,6 +41,20 @@ def book(time_machine):
     load_portfolio(accounts=ACCOUNTS, seed=11, now=NOW, days=400, daily_points=0)
 
 
+@pytest.fixture
+def scored_one_by_one(monkeypatch) -> list[str]:
+    """The keys of the accounts a preview scores one by one, as it goes."""
+    keys: list[str] = []
+    one_by_one = preview_module._scored
+
+    def recording(chunk, *args):
+        keys.extend(account.key for account in chunk)
+        return one_by_one(chunk, *args)
+
+    monkeypatch.setattr(preview_module, "_scored", recording)
+    return keys
+
+
 def words() -> dict[str, tuple[str, float | None]]:
     return {
         score.account.key: (_word(score.status, score.grade), score.total)
@@ -132,18 +146,10 @@ def test_overrides_hold_in_the_preview_as_after_publishing(book):
      "a window dropped", "a criterion added", "a criterion dropped"],
 )  # fmt: skip
 def test_a_draft_governing_the_same_accounts_is_rolled_up_from_stored_scores(
-    book, monkeypatch, edit
+    book, scored_one_by_one, edit
 ):
     # The same accounts governed: no account is scored one by one (each would
     # read its stored breakdown whole), but one with a score set by hand.
-    scored_one_by_one = []
-    one_by_one = preview_module._scored
-
-    def recording(chunk, *args):
-        scored_one_by_one.extend(account.key for account in chunk)
-        return one_by_one(chunk, *args)
-
-    monkeypatch.setattr(preview_module, "_scored", recording)
     first = AccountScore.objects.filter(version__scorecard__key="default").first()
     set_override(account=first.account, target="*", value=12, reason="notice",
                  by="t", now=NOW)  # fmt: skip
@@ -210,7 +216,9 @@ def test_a_changed_criterion_reads_exactly_its_window(
     assert [c.score for c in scored.criteria] == [30, 8]
 
 
-def test_accounts_without_a_breakdown_to_keep_are_scored_one_by_one(book, monkeypatch):
+def test_accounts_without_a_breakdown_to_keep_are_scored_one_by_one(
+    book, scored_one_by_one
+):
     # A roll-up reads the breakdowns stored under the version in force. An
     # account never scored has none, and one scored under a version since
     # replaced (its re-score not yet done) has one the draft cannot read by
@@ -222,14 +230,6 @@ def test_accounts_without_a_breakdown_to_keep_are_scored_one_by_one(book, monkey
     stale = AccountScore.objects.filter(version__scorecard__key="default")[0]
     AccountScore.objects.filter(pk=stale.pk).update(version=old_version)
     Account.objects.create(key="new", name="New")
-    scored_one_by_one = []
-    one_by_one = preview_module._scored
-
-    def recording(chunk, *args):
-        scored_one_by_one.extend(account.key for account in chunk)
-        return one_by_one(chunk, *args)
-
-    monkeypatch.setattr(preview_module, "_scored", recording)
     draft = default_source().replace("window: 60d", "window: 14d")
     before = words()
 

@@ -4,7 +4,7 @@ Pure Python with no I/O beyond reading a scorecard file, and no Django: the web
 app, the workers and the offline command all call this same code.
 """
 
-from scorecards.engine.columns import Totals, summarize_columns, total_columns
+from scorecards.engine.columns import Totals, total_columns
 from scorecards.engine.durations import format_duration, parse_duration
 from scorecards.engine.explain import (
     ChangeLine,
@@ -86,7 +86,6 @@ __all__ = [
     "score_account",
     "score_leaves",
     "score_portfolio",
-    "summarize_columns",
     "summarize_leaves",
     "to_timestamp",
     "total_columns",

@@ -58,13 +58,6 @@ def total_columns(
     return Totals(scored, np.where(scored, score, np.nan), grades)
 
 
-def summarize_columns(
-    scorecard: Scorecard, scores: Mapping[str, Column], size: int
-) -> list[Summary]:
-    """``total_columns``, as a ``Summary`` per account."""
-    return total_columns(scorecard, scores, size).summaries(scorecard)
-
-
 def _roll_up(
     items: tuple[Item, ...], scores: Mapping[str, Column], prefix: str, size: int
 ) -> tuple[Column, Column]:

@@ -33,10 +33,10 @@ one.
 import math
 import sqlite3
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from itertools import batched
+from itertools import batched, compress
 from typing import Any
 
 import numpy as np
@@ -104,10 +104,9 @@ class Preview:
         """(grade, before, after) for every grade either side names: the
         draft's in its order, then any other (a grade the draft renames or
         drops, a status) as first met."""
-        named = {*self.after, *self.before}
+        named = dict.fromkeys([*self.after, *self.before])
         grades = [grade for grade in self.grades if grade in named]
-        grades += [grade for grade in dict.fromkeys([*self.after, *self.before])
-                   if grade not in grades]  # fmt: skip
+        grades += [grade for grade in named if grade not in self.grades]
         return [(grade, self.before[grade], self.after[grade]) for grade in grades]
 
 
@@ -141,14 +140,18 @@ def preview(source: str, *, format: Format, now: datetime) -> Preview:
             for part in batched(_left_over(every, skipped), CHUNK)
         )
     for chunk in chunks:
-        for account, result, governed in _scored(chunk, versions, draft, now):
-            now_score = stored_score(account)
-            before = (
-                (now_score.status, now_score.grade, now_score.total)
-                if now_score
-                else None
-            )
-            _tally(found, changes, account.key, account.name, before, result, governed)
+        scored = list(_scored(chunk, versions, draft, now))
+        stored = [stored_score(account) for account, _, _ in scored]
+        _tally(
+            found,
+            changes,
+            [account.pk for account, _, _ in scored],
+            [(_word(s.status, s.grade), s.total) if s else ("", None) for s in stored],
+            [(_word(r.status, r.grade.name if r.grade else ""), r.total)
+             for _, r, _ in scored],
+            [governed for _, _, governed in scored],
+            {account.pk: (account.key, account.name) for account in chunk},
+        )  # fmt: skip
     changes.sort(key=lambda change: (-change.moved, change.key))
     found.changes = changes[:LISTED]
     return found
@@ -170,32 +173,24 @@ def _left_over(every: Sequence[ScorecardVersion], skipped: list[int]) -> list[in
 def _tally(
     found: Preview,
     changes: list[Change],
-    key: str,
-    name: str,
-    before: tuple[str, str, float | None] | None,  # status, grade, total
-    result: Result,
-    governed: bool,
+    accounts: Sequence[int],
+    before: Sequence[tuple[str, float | None]],  # grade or status, and total
+    after: Sequence[tuple[str, float | None]],
+    governed: Sequence[bool],  # whether the draft would score the account
+    names: Mapping[int, tuple[str, str]] | None = None,  # key and name; else read
 ) -> None:
-    """Count one account's score under the draft into ``found``."""
-    was = _word(before[0], before[1]) if before else ""
-    grade = result.grade
-    after = _word(result.status, grade.name if grade else "")
-    if governed:
-        found.accounts += 1
-        found.before[was] += 1
-        found.after[after] += 1
-    if was != after:
-        found.regraded += 1
-        changes.append(
-            Change(
-                key=key,
-                name=name,
-                before=was,
-                after=after,
-                before_total=before[2] if before else None,
-                after_total=result.total,
-            )
-        )
+    """Count ``accounts``' scores now and under the draft into ``found``:
+    those the draft governs in its distribution, and each that would change
+    grade or status as a ``Change``."""
+    found.accounts += sum(governed)
+    found.before.update(word for word, _ in compress(before, governed))
+    found.after.update(word for word, _ in compress(after, governed))
+    moved = [i for i in range(len(accounts)) if before[i][0] != after[i][0]]
+    found.regraded += len(moved)
+    named = names or _keys_and_names([accounts[i] for i in moved])
+    for i in moved:
+        (was, was_total), (becomes, total) = before[i], after[i]
+        changes.append(Change(*named[accounts[i]], was, becomes, was_total, total))
 
 
 def _governs_alike(card: engine.Scorecard, in_force: ScorecardVersion) -> bool:
@@ -226,7 +221,8 @@ def _rolled_up(
     rules.
     """
     index = {path: i for i, (path, _) in enumerate(parsed(in_force).leaves())}
-    kept = [path for path, _ in card.leaves() if path in _same_rules(card, in_force)]
+    same = _same_rules(card, in_force)
+    kept = [path for path, _ in card.leaves() if path in same]
     scores_sql = "".join(f", {_element(index[path], 'score')}" for path in kept)
     # Set by hand now, or when last scored (an override may have ended since).
     by_hand = " OR ".join(
@@ -244,44 +240,34 @@ def _rolled_up(
         skipped += [row[0] for row in rows if row[4]]
 
     ids = np.fromiter((row[0] for row in ours), dtype="i8", count=len(ours))
-    read = _number if connection.vendor == "sqlite" else None
     scores = {}
     for path, criterion in card.leaves():
-        if path in kept:
-            at = 5 + kept.index(path)
-            column = [read(row[at]) if read else row[at] for row in ours]
+        if path in same:
+            column = [row[5 + kept.index(path)] for row in ours]
+            if connection.vendor == "sqlite":
+                column = [_number(value) for value in column]
         else:
             fresh, otherwise = window_scores(criterion, ids, now)
             column = [fresh.get(pk, otherwise) for pk in ids.tolist()]
         scores[path] = np.array(column, dtype=float)  # None is NaN
     totals = engine.total_columns(card, scores, len(ours))
 
-    before = [_word(status, grade) for _, status, grade, *_ in ours]
-    after = _words(card, totals)
-    found.accounts += len(ours)
-    found.before.update(before)
-    found.after.update(after)
-    moved = [i for i in range(len(ours)) if before[i] != after[i]]
-    found.regraded += len(moved)
-    named = _keys_and_names([ours[i][0] for i in moved])
-    after_totals = totals.total.tolist()
-    changes += [
-        Change(
-            *named[ours[i][0]],
-            before=before[i],
-            after=after[i],
-            before_total=ours[i][3],
-            after_total=None if math.isnan(after_totals[i]) else after_totals[i],
-        )
-        for i in moved
-    ]
+    after_totals = [None if math.isnan(x) else x for x in totals.total.tolist()]
+    _tally(
+        found,
+        changes,
+        ids.tolist(),
+        [(_word(status, grade), total) for _, status, grade, total, *_ in ours],
+        list(zip(_words(card, totals), after_totals, strict=True)),
+        [True] * len(ours),
+    )
     return skipped
 
 
 def _words(card: engine.Scorecard, totals: engine.Totals) -> list[str]:
     """Each account's grade or status, as ``_word`` names it."""
-    words = [grade.name for grade in card.grades]
-    words += ["no grade", Status.INSUFFICIENT_DATA.value]
+    words = [_word(Status.SCORED, grade.name) for grade in card.grades]
+    words += [_word(Status.SCORED, ""), _word(Status.INSUFFICIENT_DATA, "")]
     none, unscored = len(card.grades), len(card.grades) + 1
     which = np.where(
         totals.scored, np.where(totals.grade >= 0, totals.grade, none), unscored

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from scorecards import engine
@@ -51,8 +51,10 @@ def window_scores(
     thread's connection, in its transaction (psycopg runs one thread's query
     at a time on a connection, so a query of this thread's waits its turn).
     """
+    db = connections[DEFAULT_DB_ALIAS]  # this thread's, for the reader too
+    db.ensure_connection()
     t = engine.to_timestamp(now)
-    moment = connection.ops.adapt_datetimefield_value
+    moment = db.ops.adapt_datetimefield_value
     where = "s.metric = %s AND s.observed_at <= %s"
     params: list[object] = [criterion.metric, moment(now + _MARGIN)]
     low = -math.inf
@@ -60,9 +62,6 @@ def window_scores(
         where += " AND s.observed_at > %s"
         params.append(moment(now - criterion.window - _MARGIN))
         low = t - criterion.window.total_seconds()  # as ``_window`` cuts
-
-    db = connections[DEFAULT_DB_ALIAS]
-    db.ensure_connection()
 
     def read(wanted: npt.NDArray[np.int64]) -> Columns:
         return read_columns(
